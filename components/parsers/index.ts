@@ -1,0 +1,2 @@
+export * from "./vale-ctl";
+export * from "./pkt-gen";

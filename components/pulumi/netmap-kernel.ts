@@ -1,0 +1,248 @@
+import * as pulumi from "@pulumi/pulumi";
+import {
+  configKey,
+  configureDriverName,
+  isInTreeDriver,
+  netmapBuildKey,
+  planNetmapBuild,
+  planNetmapLoad,
+  resolveDriverVersions,
+  type NetmapBuildPlan,
+  type NetmapLoadPlan,
+} from "../plan";
+import type { HostSpec, NetmapSettings } from "../topology/model";
+import { repeatFlag, scriptCommand } from "./host-script";
+import type { NetmapHost } from "./netmap-host";
+import { RemoteStep } from "./remote-step";
+
+export interface NetmapKernelArgs {
+  /** The host to build and load netmap on. */
+  host: NetmapHost;
+  /** Source, drivers, driver versions and module parameters (the topology's `netmap:` block). */
+  netmap: NetmapSettings;
+  /** The host's management interface and test NICs (the topology's host entry). */
+  hostSpec: HostSpec;
+  /** Keep sources and builds on the host on destroy, so a redeploy reuses them. Defaults to true. */
+  keepBuildCache?: boolean;
+  /** Install the boot unit that reloads netmap and the patched drivers after a reboot. Defaults to true. */
+  persist?: boolean;
+  /** Swap a driver even when it drives the management interface (the SSH session drops). Defaults to false. */
+  allowManagementDriver?: boolean;
+}
+
+/** The build and load half of what `prepare` found, as the next steps need it. */
+interface PreparedHost {
+  kernelRelease: string;
+  kernelSources?: string;
+}
+
+function stringField(result: Record<string, unknown>, field: string, step: string): string {
+  const value = result[field];
+  if (typeof value !== "string" || value === "") {
+    throw new Error(`netmap-testbed: step ${step} printed no "${field}" (got ${JSON.stringify(result)})`);
+  }
+  return value;
+}
+
+/** load.sh arguments: the management interface, each patched NIC and every module parameter. */
+export function loadArgs(load: NetmapLoadPlan, allowManagementDriver: boolean): string[] {
+  return [
+    "--management-interface",
+    load.managementInterface,
+    ...repeatFlag(
+      "--nic",
+      load.patchedNics.map((nic) => `${nic.interface}:${nic.driver}`),
+    ),
+    ...repeatFlag(
+      "--param",
+      Object.entries(load.moduleParams)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([name, value]) => `${name}=${value}`),
+    ),
+    ...(allowManagementDriver ? ["--allow-management-driver"] : []),
+  ];
+}
+
+/** build.sh arguments once the host's kernel release and the resolved source are known. */
+export function buildArgs(
+  build: NetmapBuildPlan,
+  source: { sourceDir: string; commit: string },
+  host: PreparedHost,
+): string[] {
+  const { versions } = resolveDriverVersions(build.drivers, build.explicitDriverVersions, host.kernelRelease);
+  const handledByScript = /^--(no-)?drivers|^--fail-on-driver-errors$/;
+  return [
+    "--source-dir",
+    source.sourceDir,
+    "--commit",
+    source.commit,
+    "--config-key",
+    build.configKey,
+    "--kernel-release",
+    host.kernelRelease,
+    ...repeatFlag("--driver", build.drivers.map(configureDriverName)),
+    ...repeatFlag(
+      "--select-version",
+      Object.entries(versions)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([driver, version]) => `${driver}:${version}`),
+    ),
+    ...repeatFlag(
+      "--configure-arg",
+      build.configureOptions.filter((option) => !handledByScript.test(option)),
+    ),
+    ...(host.kernelSources ? ["--kernel-sources", host.kernelSources] : []),
+  ];
+}
+
+/**
+ * netmap and the netmap-patched NIC drivers on one host: prepare → fetch → build → install →
+ * load → persist, each an idempotent host script. Destroy unloads everything and restores the
+ * stock drivers, checking the host against the baseline recorded by prepare.
+ */
+export class NetmapKernel extends pulumi.ComponentResource {
+  /** The host's kernel release, as prepare found it. */
+  public readonly kernelRelease: pulumi.Output<string>;
+  /** The netmap source tree on the host (for the QEMU build's headers). */
+  public readonly sourceDir: pulumi.Output<string>;
+  /** The resolved netmap commit (or sha256 of a tarball/directory). */
+  public readonly commit: pulumi.Output<string>;
+  /** The final build key: config key + kernel release + commit. */
+  public readonly buildKey: pulumi.Output<string>;
+  /** Whether this deployment compiled (false: an identical build was reused). */
+  public readonly built: pulumi.Output<boolean>;
+  /** The load step: everything that needs netmap loaded depends on this. */
+  public readonly loaded: RemoteStep;
+
+  constructor(name: string, args: NetmapKernelArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("netmap-testbed:index:NetmapKernel", name, {}, opts);
+    const build = planNetmapBuild(args.netmap);
+    const load = planNetmapLoad(args.netmap, args.hostSpec);
+    const allowManagementDriver = args.allowManagementDriver ?? false;
+    const keepCache = args.keepBuildCache ?? true;
+    const connection = args.host.connection;
+    const child = { parent: this };
+    // Any change to what is built or loaded replaces the whole chain: teardown, then deploy.
+    const fingerprint = configKey({ build: build.configKey, load: loadArgs(load, allowManagementDriver) });
+
+    const prepare = new RemoteStep(
+      `${name}-prepare`,
+      {
+        connection,
+        step: "netmap-prepare",
+        create: scriptCommand("netmap/prepare.sh", [
+          "--install-deps",
+          "1",
+          "--need-kernel-sources",
+          build.drivers.some(isInTreeDriver) ? "1" : "0",
+        ]),
+        triggers: [fingerprint],
+      },
+      { ...child, dependsOn: [args.host.scripts] },
+    );
+    const prepared = prepare.result.apply(
+      (result): PreparedHost => ({
+        kernelRelease: stringField(result, "kernelRelease", "netmap-prepare"),
+        ...(typeof result.kernelSources === "string" && result.kernelSources
+          ? { kernelSources: result.kernelSources }
+          : {}),
+      }),
+    );
+    this.kernelRelease = prepared.kernelRelease;
+
+    const sourceArgs =
+      build.source.kind === "git"
+        ? ["--git", build.source.git, "--ref", build.source.ref]
+        : ["--path", build.source.path];
+    const fetch = new RemoteStep(
+      `${name}-fetch`,
+      {
+        connection,
+        step: "netmap-fetch",
+        create: scriptCommand("netmap/fetch.sh", sourceArgs),
+        triggers: [fingerprint],
+      },
+      { ...child, dependsOn: [prepare] },
+    );
+    const source = fetch.result.apply((result) => ({
+      sourceDir: stringField(result, "sourceDir", "netmap-fetch"),
+      commit: stringField(result, "commit", "netmap-fetch"),
+    }));
+    this.sourceDir = source.sourceDir;
+    this.commit = source.commit;
+    this.buildKey = pulumi
+      .all([source, prepared])
+      .apply(([src, host]) => netmapBuildKey(build.configKey, host.kernelRelease, src.commit));
+
+    const buildStep = new RemoteStep(
+      `${name}-build`,
+      {
+        connection,
+        step: "netmap-build",
+        create: pulumi
+          .all([source, prepared])
+          .apply(([src, host]) => scriptCommand("netmap/build.sh", buildArgs(build, src, host))),
+        triggers: [fingerprint, this.buildKey],
+      },
+      { ...child, dependsOn: [fetch] },
+    );
+    this.built = buildStep.result.apply((result) => result.built === true);
+
+    const install = new RemoteStep(
+      `${name}-install`,
+      {
+        connection,
+        step: "netmap-install",
+        create: pulumi
+          .all([buildStep.result, prepared])
+          .apply(([result, host]) =>
+            scriptCommand("netmap/install.sh", [
+              "--build-dir",
+              stringField(result, "buildDir", "netmap-build"),
+              "--kernel-release",
+              host.kernelRelease,
+            ]),
+          ),
+        triggers: [fingerprint, this.buildKey],
+      },
+      { ...child, dependsOn: [buildStep] },
+    );
+
+    this.loaded = new RemoteStep(
+      `${name}-load`,
+      {
+        connection,
+        step: "netmap-load",
+        create: scriptCommand("netmap/load.sh", loadArgs(load, allowManagementDriver)),
+        // Teardown undoes prepare, install and load together and checks the host against the
+        // baseline; it runs when the load step goes, which is before install and prepare go.
+        delete: scriptCommand("netmap/teardown.sh", ["--keep-cache", keepCache ? "1" : "0"]),
+        read: scriptCommand("netmap/status.sh", []),
+        triggers: [fingerprint, this.buildKey],
+      },
+      { ...child, dependsOn: [install] },
+    );
+
+    let last: RemoteStep = this.loaded;
+    if (args.persist ?? true) {
+      last = new RemoteStep(
+        `${name}-persist`,
+        {
+          connection,
+          step: "netmap-persist",
+          create: scriptCommand("netmap/persist.sh", ["apply"]),
+          delete: scriptCommand("netmap/persist.sh", ["remove"]),
+          triggers: [fingerprint, this.buildKey],
+        },
+        { ...child, dependsOn: [this.loaded] },
+      );
+    }
+    this.registerOutputs({
+      kernelRelease: this.kernelRelease,
+      commit: this.commit,
+      buildKey: this.buildKey,
+      built: this.built,
+      ready: last.id,
+    });
+  }
+}

@@ -1,0 +1,118 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { VmPlan } from "../plan";
+import type { HostNicSpec, SourceSpec } from "../topology/model";
+import { repeatFlag, scriptCommand } from "./host-script";
+import type { NetmapHost } from "./netmap-host";
+import { RemoteStep } from "./remote-step";
+
+export interface PtnetVmArgs {
+  host: NetmapHost;
+  /** The VM's plan: its exact QEMU argv, files, NICs and SSH forward port. */
+  plan: VmPlan;
+  /** Path of the verified base image on the host (GuestImage.path). */
+  imagePath: pulumi.Input<string>;
+  /** Public key (one OpenSSH line) allowed to log in to the guest. */
+  authorizedKey: pulumi.Input<string>;
+  /** netmap source the guest builds its netmap.ko (with the ptnet driver) from. Defaults to none (the image must have it). */
+  guestNetmapSource?: SourceSpec;
+  /** The host's NICs, to check CPU pins against the NUMA node of NICs passed to the VM. */
+  hostNics?: readonly HostNicSpec[];
+  /** Seconds to wait for the guest's SSH after start. Defaults to 300. */
+  sshWaitSec?: number;
+  /** Steps that must finish first: QEMU built, VALE ports created, netmap loaded. */
+  dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/** Guest hostnames allow lower-case letters, digits and "-" only. */
+function guestHostname(vm: string): string {
+  return vm
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, "-")
+    .slice(0, 63);
+}
+
+/**
+ * A VM on ptnet: a cloud-init seed, then a systemd unit on the host running the planner's QEMU
+ * argv, with vCPUs pinned and a bounded wait for the guest's SSH. Destroy powers it down over
+ * QMP (then kills it after a timeout) and removes its unit and overlay.
+ */
+export class PtnetVm extends pulumi.ComponentResource {
+  /** Where the guest's sshd is reached: 127.0.0.1:`port` on the host (tunnel through the host's SSH). */
+  public readonly sshEndpoint: pulumi.Output<{ host: string; address: string; port: number }>;
+  public readonly vm: RemoteStep;
+
+  constructor(name: string, args: PtnetVmArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("netmap-testbed:index:PtnetVm", name, {}, opts);
+    const { plan } = args;
+    const connection = args.host.connection;
+    const netmapArgs =
+      args.guestNetmapSource?.kind === "git"
+        ? ["--netmap-source-git", args.guestNetmapSource.git, "--ref", args.guestNetmapSource.ref]
+        : [];
+    const seed = new RemoteStep(
+      `${name}-seed`,
+      {
+        connection,
+        step: `vm-seed:${plan.name}`,
+        create: pulumi
+          .output(args.authorizedKey)
+          .apply((key) =>
+            scriptCommand("image/make-seed.sh", [
+              "--out",
+              plan.paths.seed,
+              "--hostname",
+              guestHostname(plan.name),
+              "--ssh-key",
+              key,
+              ...netmapArgs,
+            ]),
+          ),
+      },
+      { parent: this, dependsOn: [args.host.scripts] },
+    );
+    const passedInterfaces = plan.spec.nics.flatMap((nic) => {
+      if (nic.kind !== "nic") return [];
+      const hostNic = (args.hostNics ?? []).find((candidate) => candidate.name === nic.nic);
+      return hostNic ? [hostNic.interface] : [];
+    });
+    const vmFlags = ["--name", plan.name, "--state-dir", plan.paths.dir];
+    this.vm = new RemoteStep(
+      `${name}-vm`,
+      {
+        connection,
+        step: `vm:${plan.name}`,
+        create: pulumi
+          .output(args.imagePath)
+          .apply((image) =>
+            scriptCommand("vm/vm.sh", [
+              "start",
+              ...vmFlags,
+              "--image",
+              image,
+              "--seed",
+              plan.paths.seed,
+              "--ssh-port",
+              String(plan.sshForwardPort),
+              "--wait-ssh",
+              String(args.sshWaitSec ?? 300),
+              ...(plan.spec.pin && plan.spec.pin.length > 0 ? ["--pin", plan.spec.pin.join(",")] : []),
+              ...repeatFlag("--nic-interface", passedInterfaces),
+              "--",
+              ...plan.qemuArgs,
+            ]),
+          ),
+        delete: scriptCommand("vm/vm.sh", ["stop", ...vmFlags]),
+        read: scriptCommand("vm/vm.sh", ["status", ...vmFlags]),
+        // New hardware means a new VM: the argv is the hardware.
+        triggers: [JSON.stringify(plan.qemuArgs)],
+      },
+      { parent: this, dependsOn: [seed, ...(args.dependsOn ?? [])] },
+    );
+    this.sshEndpoint = pulumi.output({
+      host: args.host.hostName,
+      address: "127.0.0.1",
+      port: plan.sshForwardPort,
+    });
+    this.registerOutputs({ sshEndpoint: this.sshEndpoint });
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * The data a remote step carries through Pulumi: plain, JSON-serialisable values, because they
+ * are stored in the stack's state and handed to the dynamic provider in another process.
+ */
+
+/** How to reach a host. `privateKey` and `password` arrive as Pulumi secrets and stay secret in state. */
+export interface StepConnection {
+  /** Topology name of the host, used in messages. */
+  readonly host: string;
+  readonly address: string;
+  /** Defaults to 22. */
+  readonly port: number;
+  /** Defaults to root; any other user runs every step through `sudo -n`. */
+  readonly user: string;
+  /** The pinned OpenSSH public host key line; connections to any other key are refused. */
+  readonly hostKey: string;
+  readonly privateKey?: string;
+  readonly password?: string;
+  /** ssh-agent socket path on the controller, used instead of a key. */
+  readonly agentSocket?: string;
+}
+
+/** One command: an argv run without a shell on the controller side, quoted for the remote shell. */
+export interface StepCommand {
+  readonly argv: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+  /** Sent on the command's standard input. */
+  readonly stdin?: string;
+  /** Seconds before the command is abandoned; defaults to 3600. */
+  readonly timeoutSec?: number;
+}
+
+export interface RemoteStepInputs {
+  readonly connection: StepConnection;
+  /** Step name for messages and log prefixes, e.g. "netmap-build". */
+  readonly step: string;
+  readonly create: StepCommand;
+  /** Run on destroy (and before a replacement is created); absent = nothing to undo. */
+  readonly delete?: StepCommand;
+  /**
+   * Run on `pulumi refresh`: prints the live state as JSON. `{"present": false}` means the thing
+   * is gone, which Pulumi then shows as drift (the resource must be recreated).
+   */
+  readonly read?: StepCommand;
+  /** Any change here replaces the step: its delete runs, then its create. */
+  readonly triggers: readonly string[];
+}
+
+export interface RemoteStepOutputs extends RemoteStepInputs {
+  /** The JSON object the create (or read) command printed last on stdout. */
+  readonly result: Readonly<Record<string, unknown>>;
+}

@@ -1,0 +1,122 @@
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { utils as sshUtils } from "ssh2";
+import {
+  isSecretValue,
+  resourceNamed,
+  runMockedProgram,
+  unwrapSecrets,
+  urnName,
+  type RegisteredResource,
+} from "../../test/support/pulumi-harness";
+import { loadTopology } from "../topology";
+import { Testbed, publicKeyOf } from "./testbed";
+
+const paper = loadTopology(path.join(__dirname, "../../stacks/topologies/paper-2015.yaml"));
+const keyPair = sshUtils.generateKeyPairSync("ed25519");
+
+function dependsOn(resources: readonly RegisteredResource[], name: string, dependency: string): boolean {
+  return resourceNamed(resources, name).dependencies.some((urn) => urnName(urn) === dependency);
+}
+
+/** Pretends each remote step prints what its script would, after a delay, so ordering is visible. */
+async function fakeStep(args: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult> {
+  if (args.type !== "pulumi-nodejs:dynamic:Resource") return { id: `${args.name}-id`, state: args.inputs };
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  const step = String(args.inputs.step);
+  const results: Record<string, Record<string, unknown>> = {
+    "netmap-prepare": { kernelRelease: "6.1.0-50-amd64" },
+    "netmap-fetch": { sourceDir: "/var/cache/netmap-testbed/src/abc", commit: "89607e14" },
+    "netmap-build": { buildDir: "/var/cache/netmap-testbed/build/k", built: true },
+  };
+  const result = results[step] ?? (step.startsWith("image-") ? { path: "/var/cache/img" } : {});
+  return { id: `${args.name}-id`, state: { ...args.inputs, result } };
+}
+
+describe("Testbed (paper-2015 topology)", () => {
+  let resources: RegisteredResource[];
+  beforeAll(async () => {
+    resources = await runMockedProgram(() => {
+      new Testbed("paper", {
+        topology: paper,
+        credentials: { privateKey: pulumi.secret(keyPair.private) },
+      });
+    }, fakeStep);
+  });
+
+  it("builds the tree testbed → host → kernel/switches/VMs", () => {
+    expect(resourceNamed(resources, "paper").type).toBe("netmap-testbed:index:Testbed");
+    expect(urnName(resourceNamed(resources, "paper-h1").parent)).toBe("paper");
+    expect(urnName(resourceNamed(resources, "paper-h1-netmap").parent)).toBe("paper-h1");
+    expect(urnName(resourceNamed(resources, "paper-h1-netmap-build").parent)).toBe("paper-h1-netmap");
+    const hosts = resources.filter((r) => r.type === "netmap-testbed:index:NetmapHost").map((r) => r.name);
+    expect(hosts.sort()).toEqual(paper.hosts.map((h) => `paper-${h.name}`).sort());
+    const vms = resources.filter((r) => r.type === "netmap-testbed:index:PtnetVm").map((r) => r.name);
+    expect(vms.sort()).toEqual(paper.vms.map((vm) => `paper-${vm.host}-${vm.name}`).sort());
+  });
+
+  it("orders the kernel chain and everything after netmap is loaded", () => {
+    const chain = ["prepare", "fetch", "build", "install", "load", "persist"].map(
+      (s) => `paper-h1-netmap-${s}`,
+    );
+    for (let i = 1; i < chain.length; i++) {
+      expect(dependsOn(resources, chain[i], chain[i - 1])).toBe(true);
+      expect(resourceNamed(resources, chain[i]).startedAt).toBeGreaterThanOrEqual(
+        resourceNamed(resources, chain[i - 1]).finishedAt,
+      );
+    }
+    expect(dependsOn(resources, "paper-h1-netmap-prepare", "paper-h1-scripts")).toBe(true);
+    const ports = resources.filter((r) => r.name.includes("-port-"));
+    expect(ports.length).toBeGreaterThan(0);
+    for (const port of ports) {
+      const host = port.name.split("-")[1];
+      expect(dependsOn(resources, port.name, `paper-${host}-netmap-load`)).toBe(true);
+    }
+  });
+
+  it("starts each VM after QEMU, netmap, its image and its VALE ports", () => {
+    for (const vm of paper.vms) {
+      const name = `paper-${vm.host}-${vm.name}-vm`;
+      expect(dependsOn(resources, name, `paper-${vm.host}-qemu-build`)).toBe(true);
+      expect(dependsOn(resources, name, `paper-${vm.host}-netmap-load`)).toBe(true);
+      expect(dependsOn(resources, name, `paper-${vm.host}-image-${vm.image}-fetch`)).toBe(true);
+      for (const nic of vm.nics) {
+        if (nic.kind === "vale") {
+          expect(dependsOn(resources, name, `paper-${vm.host}-${nic.switch}-port-${nic.port}`)).toBe(true);
+        }
+      }
+      const vmStep = unwrapSecrets(resourceNamed(resources, name).inputs) as { create: { argv: string[] } };
+      const argv = vmStep.create.argv;
+      const qemuArgv = argv.slice(argv.indexOf("--") + 1);
+      expect(qemuArgv[0]).toMatch(/\/opt\/netmap-testbed\/qemu\/[0-9a-f]+\/bin\/qemu-system-x86_64$/);
+      expect(qemuArgv.filter((a) => a === "ptnet-pci" || a.startsWith("ptnet-pci,")).length).toBe(
+        vm.nics.length,
+      );
+    }
+  });
+
+  it("keeps the SSH key secret in every step and gives the guests its public half", () => {
+    const steps = resources.filter((r) => r.type === "pulumi-nodejs:dynamic:Resource");
+    expect(steps.length).toBeGreaterThan(10);
+    for (const step of steps) {
+      expect(isSecretValue(step.inputs.connection)).toBe(true);
+      expect(step.additionalSecretOutputs).toContain("connection");
+    }
+    const seed = steps.find((s) => s.name.endsWith("-seed"));
+    const seedArgv = (unwrapSecrets(seed?.inputs) as { create: { argv: string[] } }).create.argv;
+    expect(seedArgv).toContain(publicKeyOf(keyPair.private));
+    expect(JSON.stringify(seedArgv)).not.toContain("PRIVATE KEY");
+  });
+
+  it("feeds the kernel release and resolved source into the build", () => {
+    const build = unwrapSecrets(resourceNamed(resources, "paper-h1-netmap-build").inputs) as {
+      create: { argv: string[] };
+      triggers: string[];
+    };
+    expect(build.create.argv).toEqual(
+      expect.arrayContaining(["--kernel-release", "6.1.0-50-amd64", "--commit", "89607e14"]),
+    );
+    expect(build.create.argv).toEqual(expect.arrayContaining(["--select-version", "ixgbe:6.1.6"]));
+    expect(build.triggers).toHaveLength(2);
+  });
+});

@@ -1,0 +1,249 @@
+import * as pulumi from "@pulumi/pulumi";
+import { utils as sshUtils } from "ssh2";
+import { planTestbed, type HostPlan, type TestbedPlan } from "../plan";
+import type { TopologyModel } from "../topology/model";
+import { GuestImage } from "./guest-image";
+import { scriptCommand } from "./host-script";
+import { LocalLabHost } from "./local-lab-host";
+import { NetmapHost } from "./netmap-host";
+import { NetmapKernel } from "./netmap-kernel";
+import { NetmapPipe } from "./netmap-pipe";
+import { PtnetQemu } from "./ptnet-qemu";
+import { PtnetVm } from "./ptnet-vm";
+import { RemoteStep } from "./remote-step";
+import { ValeSwitch } from "./vale-switch";
+
+export interface TestbedCredentials {
+  /** Private key for every remote host's `user`; pass a secret. */
+  privateKey?: pulumi.Input<string | undefined>;
+  /** Password instead of a key; pass a secret. */
+  password?: pulumi.Input<string | undefined>;
+  /** ssh-agent socket on the controller instead of a key. */
+  agentSocket?: pulumi.Input<string | undefined>;
+  /** Public key allowed into the VMs. Defaults to the public half of `privateKey`. */
+  guestAuthorizedKey?: pulumi.Input<string | undefined>;
+}
+
+export interface TestbedArgs {
+  /** The validated topology (loadTopology / parseTopology). */
+  topology: TopologyModel;
+  /** How to log in to remote hosts (localLab hosts bring their own keys). */
+  credentials?: TestbedCredentials;
+  /** Keep netmap and QEMU builds on the hosts on destroy. Defaults to true. */
+  keepBuildCache?: boolean;
+}
+
+export interface HostSummary {
+  address: string;
+  port: number;
+  kernelRelease: string;
+  netmapCommit: string;
+  buildKey: string;
+  built: boolean;
+}
+
+/** The public key of a private key, for guests to trust the same identity as the hosts. */
+export function publicKeyOf(privateKey: string): string {
+  const parsed = sshUtils.parseKey(privateKey);
+  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (key instanceof Error) throw new Error(`sshPrivateKey is not a key ssh2 can read: ${key.message}`);
+  return `${key.type} ${key.getPublicSSH().toString("base64")}`;
+}
+
+/** Lab hosts are cabled in a chain (lab1–lab2–…): each cable is a UDP port pair on 127.0.0.1. */
+function labLinks(labHosts: readonly string[], host: string): string[] {
+  const index = labHosts.indexOf(host);
+  const base = 47000;
+  const links: string[] = [];
+  if (index > 0) links.push(`${base + 2 * (index - 1) + 1}:${base + 2 * (index - 1)}`);
+  if (index < labHosts.length - 1) links.push(`${base + 2 * index}:${base + 2 * index + 1}`);
+  return links;
+}
+
+/**
+ * A whole testbed from a topology: per host, the scripts, netmap and patched drivers, the ptnet
+ * QEMU, images, VALE switches, pipes and VMs, each after what it needs, so `pulumi up` creates
+ * in dependency order and `pulumi destroy` undoes it in reverse.
+ */
+export class Testbed extends pulumi.ComponentResource {
+  public readonly plan: TestbedPlan;
+  public readonly hosts: Record<string, NetmapHost> = {};
+  public readonly kernels: Record<string, NetmapKernel> = {};
+  public readonly vms: Record<string, PtnetVm> = {};
+  public readonly hostSummaries: pulumi.Output<Record<string, HostSummary>>;
+  public readonly vmEndpoints: pulumi.Output<Record<string, { host: string; address: string; port: number }>>;
+
+  constructor(name: string, args: TestbedArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("netmap-testbed:index:Testbed", name, {}, opts);
+    const model = args.topology;
+    this.plan = planTestbed(model);
+    const credentials = args.credentials ?? {};
+    const labHosts = model.hosts.filter((host) => host.access.kind === "localLab").map((host) => host.name);
+    const guestKey = pulumi
+      .all([credentials.guestAuthorizedKey, credentials.privateKey])
+      .apply(([explicit, privateKey]) => explicit ?? (privateKey ? publicKeyOf(privateKey) : undefined));
+
+    const summaries: Record<string, pulumi.Output<HostSummary>> = {};
+    const endpoints: Record<string, pulumi.Output<{ host: string; address: string; port: number }>> = {};
+    for (const hostPlan of this.plan.hosts) {
+      const host = this.deployHost(
+        name,
+        model,
+        hostPlan,
+        credentials,
+        guestKey,
+        labHosts,
+        args.keepBuildCache ?? true,
+      );
+      const kernel = this.kernels[hostPlan.name];
+      summaries[hostPlan.name] = pulumi
+        .all([host.connection, kernel.kernelRelease, kernel.commit, kernel.buildKey, kernel.built])
+        .apply(([connection, kernelRelease, netmapCommit, buildKey, built]) => ({
+          address: connection.address,
+          port: connection.port,
+          kernelRelease,
+          netmapCommit,
+          buildKey,
+          built,
+        }));
+      for (const vm of hostPlan.vms) endpoints[vm.name] = this.vms[vm.name].sshEndpoint;
+    }
+    this.hostSummaries = pulumi.unsecret(pulumi.all(summaries));
+    this.vmEndpoints = pulumi.all(endpoints);
+    this.registerOutputs({ hosts: this.hostSummaries, vms: this.vmEndpoints });
+  }
+
+  private deployHost(
+    name: string,
+    model: TopologyModel,
+    hostPlan: HostPlan,
+    credentials: TestbedCredentials,
+    guestKey: pulumi.Output<string | undefined>,
+    labHosts: readonly string[],
+    keepBuildCache: boolean,
+  ): NetmapHost {
+    const prefix = `${name}-${hostPlan.name}`;
+    const access = hostPlan.spec.access;
+    let host: NetmapHost;
+    let hostGuestKey: pulumi.Output<string | undefined> = guestKey;
+    if (access.kind === "localLab") {
+      const lab = new LocalLabHost(
+        prefix,
+        { lab: access, links: labLinks(labHosts, hostPlan.name) },
+        { parent: this },
+      );
+      host = new NetmapHost(
+        prefix,
+        {
+          hostName: hostPlan.name,
+          address: lab.address,
+          port: lab.port,
+          hostKey: lab.hostKey,
+          privateKey: lab.privateKey,
+        },
+        { parent: this },
+      );
+      hostGuestKey = pulumi
+        .all([guestKey, lab.privateKey])
+        .apply(([key, labKey]) => key ?? publicKeyOf(labKey));
+    } else {
+      host = new NetmapHost(
+        prefix,
+        {
+          hostName: hostPlan.name,
+          address: access.address,
+          port: access.port,
+          user: access.user,
+          hostKey: access.hostKey,
+          privateKey: credentials.privateKey as pulumi.Input<string> | undefined,
+          password: credentials.password as pulumi.Input<string> | undefined,
+          agentSocket: credentials.agentSocket as pulumi.Input<string> | undefined,
+        },
+        { parent: this },
+      );
+    }
+    this.hosts[hostPlan.name] = host;
+    const child = { parent: host };
+
+    const kernel = new NetmapKernel(
+      `${prefix}-netmap`,
+      { host, netmap: model.netmap, hostSpec: hostPlan.spec, keepBuildCache },
+      child,
+    );
+    this.kernels[hostPlan.name] = kernel;
+
+    let hugepages: RemoteStep | undefined;
+    if (hostPlan.hugepages) {
+      const sizeArgs = ["--size", hostPlan.hugepages.size];
+      hugepages = new RemoteStep(
+        `${prefix}-hugepages`,
+        {
+          connection: host.connection,
+          step: "hugepages",
+          create: scriptCommand("host/hugepages.sh", [
+            "apply",
+            ...sizeArgs,
+            "--count",
+            String(hostPlan.hugepages.count),
+          ]),
+          delete: scriptCommand("host/hugepages.sh", ["remove", ...sizeArgs]),
+          read: scriptCommand("host/hugepages.sh", ["status", ...sizeArgs]),
+          triggers: [String(hostPlan.hugepages.count)],
+        },
+        { ...child, dependsOn: [host.scripts] },
+      );
+    }
+
+    const switches = model.switches
+      .filter((sw) => sw.host === hostPlan.name)
+      .map(
+        (spec) =>
+          new ValeSwitch(
+            `${prefix}-${spec.name}`,
+            { host, spec, hostNics: hostPlan.spec.nics, dependsOn: [kernel.loaded] },
+            child,
+          ),
+      );
+    const hostVms = model.vms.filter((vm) => vm.host === hostPlan.name);
+    for (const spec of model.pipes.filter((pipe) => pipe.host === hostPlan.name)) {
+      new NetmapPipe(`${prefix}-${spec.name}`, { spec, vms: hostVms }, child);
+    }
+    if (hostPlan.vms.length === 0 || !hostPlan.qemuBuild) return host;
+
+    const qemu = new PtnetQemu(
+      `${prefix}-qemu`,
+      { host, plan: hostPlan.qemuBuild, netmapSourceDir: kernel.sourceDir, keepBuild: keepBuildCache },
+      child,
+    );
+    const images: Record<string, GuestImage> = {};
+    for (const image of hostPlan.images) {
+      images[image.name] = new GuestImage(`${prefix}-image-${image.name}`, { host, image }, child);
+    }
+    const authorizedKey = hostGuestKey.apply((key) => {
+      if (!key)
+        throw new Error(`host ${hostPlan.name}: VMs need a key to trust: set credentials.guestAuthorizedKey`);
+      return key;
+    });
+    for (const vm of hostPlan.vms) {
+      const portSteps = vm.spec.nics.flatMap((nic) => {
+        if (nic.kind !== "vale") return [];
+        const sw = switches.find((candidate) => candidate.portNames.includes(`${nic.switch}:${nic.port}`));
+        return sw ? [sw.ports[nic.port]] : [];
+      });
+      this.vms[vm.name] = new PtnetVm(
+        `${prefix}-${vm.name}`,
+        {
+          host,
+          plan: vm,
+          imagePath: images[vm.image.name].path,
+          authorizedKey,
+          guestNetmapSource: model.netmap.source,
+          hostNics: hostPlan.spec.nics,
+          dependsOn: [qemu.build, kernel.loaded, ...portSteps, ...(hugepages ? [hugepages] : [])],
+        },
+        child,
+      );
+    }
+    return host;
+  }
+}

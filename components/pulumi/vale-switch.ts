@@ -1,0 +1,75 @@
+import * as pulumi from "@pulumi/pulumi";
+import { planSwitch } from "../plan";
+import type { HostNicSpec, SwitchSpec } from "../topology/model";
+import { scriptCommand } from "./host-script";
+import type { NetmapHost } from "./netmap-host";
+import { RemoteStep } from "./remote-step";
+
+export interface ValeSwitchArgs {
+  host: NetmapHost;
+  /** The switch, its persistent ports and uplinks (the topology's `switches:` entry). */
+  spec: SwitchSpec;
+  /** The host's NICs, to resolve uplink names to interfaces. Defaults to none. */
+  hostNics?: readonly HostNicSpec[];
+  /** Steps that must finish first: netmap loaded (NetmapKernel.loaded). */
+  dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/**
+ * A VALE switch: one step per persistent port (created with its rings/slots and attached) and
+ * per uplink NIC. Refresh reads each back from vale-ctl's listing, so a port that disappeared
+ * shows as drift.
+ */
+export class ValeSwitch extends pulumi.ComponentResource {
+  /** Attached names ("vale0:vm1") of the ports, in topology order. */
+  public readonly portNames: string[];
+  /** Port steps by port name: a VM on a port depends on its step. */
+  public readonly ports: Record<string, RemoteStep> = {};
+  public readonly uplinks: Record<string, RemoteStep> = {};
+
+  constructor(name: string, args: ValeSwitchArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("netmap-testbed:index:ValeSwitch", name, {}, opts);
+    const { spec } = args;
+    const plan = planSwitch(spec, args.hostNics ?? []);
+    const connection = args.host.connection;
+    const after = [args.host.scripts, ...(args.dependsOn ?? [])];
+    for (const port of spec.ports) {
+      const common = ["--switch", spec.name, "--port", port.name];
+      const geometry = [
+        ...(port.rings !== undefined ? ["--rings", String(port.rings)] : []),
+        ...(port.slots !== undefined ? ["--slots", String(port.slots)] : []),
+      ];
+      this.ports[port.name] = new RemoteStep(
+        `${name}-port-${port.name}`,
+        {
+          connection,
+          step: `vale-port:${spec.name}:${port.name}`,
+          create: scriptCommand("vale/vale-port.sh", ["apply", ...common, ...geometry]),
+          delete: scriptCommand("vale/vale-port.sh", ["remove", ...common]),
+          read: scriptCommand("vale/vale-port.sh", ["status", ...common]),
+          // A port's geometry is fixed at creation: a change recreates it.
+          triggers: geometry,
+        },
+        { parent: this, dependsOn: after },
+      );
+    }
+    for (const uplink of plan.uplinks) {
+      const common = ["--switch", spec.name, "--interface", uplink.interface];
+      const hostStack = spec.hostStack ? ["--host-stack", "1"] : [];
+      this.uplinks[uplink.nic] = new RemoteStep(
+        `${name}-uplink-${uplink.nic}`,
+        {
+          connection,
+          step: `vale-uplink:${spec.name}:${uplink.nic}`,
+          create: scriptCommand("vale/vale-uplink.sh", ["attach", ...common, ...hostStack]),
+          delete: scriptCommand("vale/vale-uplink.sh", ["detach", ...common]),
+          read: scriptCommand("vale/vale-uplink.sh", ["status", ...common]),
+          triggers: hostStack,
+        },
+        { parent: this, dependsOn: after },
+      );
+    }
+    this.portNames = plan.ports.map((port) => port.attachedName);
+    this.registerOutputs({ portNames: this.portNames });
+  }
+}

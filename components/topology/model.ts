@@ -1,0 +1,140 @@
+/**
+ * The validated topology model: what a topology file means once every name has been checked,
+ * every reference resolved and every default applied. Everything downstream (planner,
+ * components, CLI) works on this model only, never on raw YAML.
+ *
+ * Collections are arrays in file order (not maps) so that iteration, MAC allocation and plans
+ * are deterministic.
+ */
+
+/** Where a source tree comes from: a git repository at a ref, or a local path on the host. */
+export type SourceSpec =
+  | { readonly kind: "git"; readonly git: string; readonly ref: string }
+  /** A tarball (.tar, .tar.gz, .tgz, .tar.xz) or directory already present on each host (air-gapped labs). */
+  | { readonly kind: "path"; readonly path: string };
+
+export interface NetmapSettings {
+  readonly source: SourceSpec;
+  /** netmap-patched NIC drivers to build and load, e.g. ["ixgbe", "i40e"]; [] builds none. */
+  readonly drivers: readonly string[];
+  /** Explicit driver versions (`--select-version=drv:ver`); missing drivers fall back to the known-good table. */
+  readonly driverVersions: Readonly<Record<string, string>>;
+  /** netmap module parameters (checked against the known list), applied at load time. */
+  readonly params: Readonly<Record<string, number>>;
+}
+
+export interface QemuSettings {
+  readonly source: SourceSpec;
+}
+
+export interface ImageSpec {
+  readonly name: string;
+  readonly url: string;
+  /** Lower-case hex sha256 of the image file. */
+  readonly sha256: string;
+  readonly os: "linux" | "freebsd";
+}
+
+export interface HostNicSpec {
+  /** Topology name of the NIC (key under `hosts.H.nics`). */
+  readonly name: string;
+  /** Linux interface name on the host, e.g. ens1f0. */
+  readonly interface: string;
+  /** Kernel driver the NIC uses, e.g. ixgbe, i40e, virtio_net. */
+  readonly driver: string;
+}
+
+export interface HugepagesSpec {
+  readonly size: "2M" | "1G";
+  readonly count: number;
+}
+
+/** A host reached over SSH at a fixed address, with its pinned host key. */
+export interface RemoteAccess {
+  readonly kind: "remote";
+  readonly address: string;
+  readonly port: number;
+  readonly user: string;
+  /** OpenSSH public key line ("ssh-ed25519 AAAA…"): the only host key trusted for this host. */
+  readonly hostKey: string;
+}
+
+/** A host created on the user's own machine by the local virtual lab (address and host key known only once it boots). */
+export interface LocalLabAccess {
+  readonly kind: "localLab";
+  readonly cpus: number;
+  readonly memoryMiB: number;
+  readonly diskGiB: number;
+}
+
+export interface HostSpec {
+  readonly name: string;
+  readonly access: RemoteAccess | LocalLabAccess;
+  /** Interface carrying the SSH connection: its driver is never unloaded. */
+  readonly managementInterface: string;
+  readonly nics: readonly HostNicSpec[];
+  readonly hugepages?: HugepagesSpec;
+}
+
+export interface ValePortSpec {
+  readonly name: string;
+  /** Rings per direction (vale-ctl -C …,tx_rings,rx_rings); undefined = netmap's default. */
+  readonly rings?: number;
+  /** Slots per ring (vale-ctl -C tx_slots,rx_slots,…); undefined = netmap's default. */
+  readonly slots?: number;
+}
+
+export interface SwitchSpec {
+  /** VALE switch name, starts with "vale". */
+  readonly name: string;
+  readonly host: string;
+  readonly ports: readonly ValePortSpec[];
+  /** Names of host NICs (HostNicSpec.name) attached to the switch. */
+  readonly uplinks: readonly string[];
+  /** Attach uplinks with `vale-ctl -h` (keep the host stack) instead of `-a`. */
+  readonly hostStack: boolean;
+}
+
+export interface PipeSpec {
+  readonly name: string;
+  readonly host: string;
+}
+
+export type VmNicSpec =
+  | { readonly kind: "vale"; readonly switch: string; readonly port: string; readonly mac: string }
+  | {
+      readonly kind: "pipe";
+      readonly pipe: string;
+      readonly id: number;
+      readonly end: "master" | "slave";
+      readonly mac: string;
+    }
+  | { readonly kind: "nic"; readonly nic: string; readonly mac: string };
+
+export interface VmSpec {
+  readonly name: string;
+  readonly host: string;
+  readonly image: string;
+  readonly cpus: number;
+  readonly memoryMiB: number;
+  /** Host CPUs, one per vCPU, or undefined for no pinning. */
+  readonly pin?: readonly number[];
+  readonly hugepages: boolean;
+  readonly trust: "trusted" | "untrusted";
+  readonly nics: readonly VmNicSpec[];
+}
+
+export interface TopologyModel {
+  readonly apiVersion: "netmap-testbed/v1";
+  readonly name: string;
+  /** Path of the file the model was read from (for messages), or "<inline>". */
+  readonly sourceFile: string;
+  readonly netmap: NetmapSettings;
+  /** Required when the topology has VMs. */
+  readonly qemu?: QemuSettings;
+  readonly images: readonly ImageSpec[];
+  readonly hosts: readonly HostSpec[];
+  readonly switches: readonly SwitchSpec[];
+  readonly pipes: readonly PipeSpec[];
+  readonly vms: readonly VmSpec[];
+}

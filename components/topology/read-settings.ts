@@ -1,0 +1,156 @@
+/** Reads the build settings: `netmap`, `qemu`, source specs and `images`. */
+import type { DraftImage, DraftNetmap } from "./draft";
+import type { ImageSpec, QemuSettings, SourceSpec } from "./model";
+import { checkDriverName, checkObjectName } from "./names";
+import { isNetmapParam, NETMAP_PARAMS } from "./netmap-params";
+import { childPath } from "./paths";
+import { PARAM_MAX } from "./limits";
+import type { Reader } from "./reader";
+import {
+  checkDownloadUrl,
+  checkDriverVersion,
+  checkGitUrl,
+  checkLocalPath,
+  checkRef,
+  checkSha256,
+} from "./sources";
+import { didYouMean } from "./suggest";
+
+export function readSource(r: Reader, node: unknown, path: string): SourceSpec | undefined {
+  const fields = r.fields(node, path, { optional: ["git", "ref", "path"] }, "source");
+  if (!fields) return undefined;
+  const git = fields.has("git");
+  const local = fields.has("path");
+  if (git === local) {
+    const why = git ? "not both" : "one of them";
+    r.report(
+      path,
+      `source needs either git: (with ref:) or path: (a tarball or directory on each host), ${why}`,
+    );
+    return undefined;
+  }
+  if (local) {
+    if (fields.has("ref"))
+      r.reportKey(childPath(path, "ref"), `ref applies only to git sources; remove it or use git:`);
+    const dir = r.string(fields.get("path"), childPath(path, "path"), "path", checkLocalPath);
+    return dir === undefined ? undefined : { kind: "path", path: dir };
+  }
+  const url = r.string(fields.get("git"), childPath(path, "git"), "git URL", checkGitUrl);
+  if (!fields.has("ref")) {
+    r.reportAt(
+      path,
+      childPath(path, "ref"),
+      `a git source needs ref: (branch, tag or commit), e.g. ref: master`,
+    );
+    return undefined;
+  }
+  const ref = r.text(fields.get("ref"), childPath(path, "ref"), "ref", checkRef);
+  return url === undefined || ref === undefined ? undefined : { kind: "git", git: url, ref };
+}
+
+function readDrivers(r: Reader, node: unknown, path: string): string[] {
+  const drivers: string[] = [];
+  for (const item of r.list(node, path, "drivers")) {
+    const name = r.string(item.node, item.path, "driver name", checkDriverName);
+    if (name === undefined) continue;
+    if (drivers.includes(name)) {
+      r.report(item.path, `driver "${name}" is listed twice; remove one`);
+      continue;
+    }
+    drivers.push(name);
+  }
+  return drivers;
+}
+
+function readDriverVersions(
+  r: Reader,
+  node: unknown,
+  path: string,
+  drivers: readonly string[],
+): Record<string, string> {
+  const versions: Record<string, string> = {};
+  for (const entry of r.entries(node, path, "driverVersions")) {
+    const version = r.text(entry.node, entry.path, "driver version", checkDriverVersion);
+    if (!drivers.includes(entry.name)) {
+      const listed = drivers.length > 0 ? drivers.join(", ") : "none";
+      r.reportKey(
+        entry.path,
+        `driverVersions names "${entry.name}", which is not in netmap.drivers (${listed})` +
+          `${didYouMean(entry.name, drivers)}; add it to drivers or remove this version`,
+      );
+      continue;
+    }
+    if (version !== undefined) versions[entry.name] = version;
+  }
+  return versions;
+}
+
+function readParams(r: Reader, node: unknown, path: string): Record<string, number> {
+  const params: Record<string, number> = {};
+  for (const entry of r.entries(node, path, "netmap params")) {
+    if (!isNetmapParam(entry.name)) {
+      r.reportKey(
+        entry.path,
+        `"${entry.name}" is not a netmap module parameter${didYouMean(entry.name, NETMAP_PARAMS)}; ` +
+          `known ones: ${NETMAP_PARAMS.join(", ")}`,
+      );
+      continue;
+    }
+    const value = r.integer(entry.node, entry.path, `netmap parameter ${entry.name}`, 0, PARAM_MAX);
+    if (value !== undefined) params[entry.name] = value;
+  }
+  return params;
+}
+
+export function readNetmap(r: Reader, node: unknown, path: string): DraftNetmap | undefined {
+  const fields = r.fields(
+    node,
+    path,
+    { required: ["source"], optional: ["drivers", "driverVersions", "params"] },
+    "netmap",
+  );
+  if (!fields) return undefined;
+  const source = fields.has("source")
+    ? readSource(r, fields.get("source"), childPath(path, "source"))
+    : undefined;
+  const drivers = readDrivers(r, fields.get("drivers"), childPath(path, "drivers"));
+  const driverVersions = readDriverVersions(
+    r,
+    fields.get("driverVersions"),
+    childPath(path, "driverVersions"),
+    drivers,
+  );
+  const params = readParams(r, fields.get("params"), childPath(path, "params"));
+  return { source, drivers, driverVersions, params };
+}
+
+export function readQemu(r: Reader, node: unknown, path: string): QemuSettings | undefined {
+  const fields = r.fields(node, path, { required: ["source"] }, "qemu");
+  if (!fields?.has("source")) return undefined;
+  const source = readSource(r, fields.get("source"), childPath(path, "source"));
+  return source === undefined ? undefined : { source };
+}
+
+function readImage(r: Reader, name: string, node: unknown, path: string): ImageSpec | undefined {
+  const fields = r.fields(node, path, { required: ["url", "sha256"], optional: ["os"] }, `image ${name}`);
+  if (!fields) return undefined;
+  const url = fields.has("url")
+    ? r.string(fields.get("url"), childPath(path, "url"), "url", checkDownloadUrl)
+    : undefined;
+  const sha256 = fields.has("sha256")
+    ? r.text(fields.get("sha256"), childPath(path, "sha256"), "sha256", checkSha256)
+    : undefined;
+  const os = fields.has("os")
+    ? r.oneOf(fields.get("os"), childPath(path, "os"), "os", ["linux", "freebsd"] as const)
+    : "linux";
+  if (url === undefined || sha256 === undefined || os === undefined) return undefined;
+  return { name, url, sha256: sha256.toLowerCase(), os };
+}
+
+export function readImages(r: Reader, node: unknown, path: string): DraftImage[] {
+  return r.entries(node, path, "images").map((entry) => {
+    const problem = checkObjectName("image", entry.name);
+    if (problem !== undefined) r.reportKey(entry.path, problem);
+    return { name: entry.name, path: entry.path, spec: readImage(r, entry.name, entry.node, entry.path) };
+  });
+}

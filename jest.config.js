@@ -1,0 +1,22 @@
+/** Unit tests sit beside the code they test; integration tests create real hosts and live under test/. */
+const tsJest = ["ts-jest", { tsconfig: "tsconfig.json" }];
+module.exports = {
+  projects: [
+    {
+      displayName: "unit",
+      testEnvironment: "node",
+      roots: ["<rootDir>/components", "<rootDir>/stacks", "<rootDir>/test/unit"],
+      testMatch: ["**/*.test.ts"],
+      transform: { "^.+\\.ts$": tsJest },
+    },
+    {
+      displayName: "integration",
+      testEnvironment: "node",
+      roots: ["<rootDir>/test/integration"],
+      testMatch: ["**/*.test.ts"],
+      transform: { "^.+\\.ts$": tsJest },
+      // Real hosts boot guests under TCG: minutes, not seconds; every wait inside is bounded.
+      setupFilesAfterEnv: ["<rootDir>/test/support/integration-timeout.ts"],
+    },
+  ],
+};

@@ -1,0 +1,296 @@
+# shellcheck shell=bash
+# Shared helpers for the host scripts under kernel-builds/. Sourced, never executed.
+# Conventions (docs/host-scripts.md): progress on stderr prefixed by the script name, ONE JSON
+# object on stdout, every name validated here before it reaches a command, no eval.
+
+NMTB_STATE_DIR="${NMTB_STATE_DIR:-/var/lib/netmap-testbed}"
+NMTB_OPT_DIR="${NMTB_OPT_DIR:-/opt/netmap-testbed}"
+NMTB_CACHE_DIR="${NMTB_CACHE_DIR:-/var/cache/netmap-testbed}"
+NMTB_SCRIPT="${NMTB_SCRIPT:-$(basename "${BASH_SOURCE[1]:-$0}")}"
+
+nmtb_log() {
+  printf '%s: %s\n' "$NMTB_SCRIPT" "$*" >&2
+}
+
+nmtb_die() {
+  printf '%s: error: %s\n' "$NMTB_SCRIPT" "$*" >&2
+  exit 1
+}
+
+# Bad arguments: message, then the caller's usage, exit 2.
+nmtb_usage_error() {
+  printf '%s: %s\n' "$NMTB_SCRIPT" "$*" >&2
+  if declare -F usage >/dev/null; then usage >&2; fi
+  exit 2
+}
+
+# Takes the value of a `--flag value` pair; fails when it is missing.
+nmtb_flag_value() {
+  local flag="$1"
+  shift
+  [[ $# -ge 1 ]] || nmtb_usage_error "$flag needs a value"
+  printf '%s' "$1"
+}
+
+# ---------------------------------------------------------------- JSON output (no jq needed)
+
+nmtb_json_escape() {
+  local s="$1"
+  s="${s//\\/\\\\}"
+  s="${s//\"/\\\"}"
+  s="${s//$'\n'/\\n}"
+  s="${s//$'\r'/\\r}"
+  s="${s//$'\t'/\\t}"
+  # Other control characters have no place in our output: drop them rather than escape.
+  printf '%s' "$s" | LC_ALL=C tr -d '\001-\010\013\014\016-\037'
+}
+
+# A JSON string literal.
+nmtb_json_str() {
+  printf '"%s"' "$(nmtb_json_escape "$1")"
+}
+
+# A JSON array of strings from the arguments.
+nmtb_json_array() {
+  local first=1 item
+  printf '['
+  for item in "$@"; do
+    ((first)) || printf ','
+    first=0
+    nmtb_json_str "$item"
+  done
+  printf ']'
+}
+
+# 1/0/true/false → true/false.
+nmtb_json_bool() {
+  case "$1" in
+    1 | true) printf 'true' ;;
+    *) printf 'false' ;;
+  esac
+}
+
+# The tail of a log as a JSON string (for error reports).
+nmtb_json_tail() {
+  local file="$1" lines="${2:-40}"
+  if [[ -f $file ]]; then nmtb_json_str "$(tail -n "$lines" "$file")"; else printf 'null'; fi
+}
+
+# ---------------------------------------------------------------- validation
+
+nmtb_require_match() {
+  local what="$1" value="$2" re="$3" hint="$4"
+  [[ $value =~ $re ]] || nmtb_usage_error "invalid $what '$value': $hint"
+}
+
+# A generic identifier (config keys, hosts, unit-safe names).
+nmtb_require_name() {
+  nmtb_require_match "${2:-name}" "$1" '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' \
+    'use letters, digits, ".", "_" and "-" (at most 128, not starting with a symbol)'
+}
+
+# A Linux interface name (IFNAMSIZ 16 incl. NUL; no "/", no whitespace).
+nmtb_require_iface() {
+  nmtb_require_match "${2:-interface name}" "$1" '^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,14}$' \
+    'at most 15 characters among letters, digits, "_", ".", ":" and "-"'
+}
+
+# A kernel module name as modprobe takes it.
+nmtb_require_module() {
+  nmtb_require_match "${2:-module name}" "$1" '^[A-Za-z0-9_][A-Za-z0-9_-]{0,54}$' \
+    'letters, digits, "_" and "-" only'
+}
+
+# A driver as netmap's configure names it: a module name, optionally with ".c" (virtio_net.c).
+nmtb_require_driver() {
+  nmtb_require_match "${2:-driver}" "$1" '^[A-Za-z0-9_][A-Za-z0-9_-]{0,54}(\.c)?$' \
+    'a driver name as configure --show-drivers prints it, e.g. ixgbe or virtio_net.c'
+}
+
+# A driver version for --select-version (e.g. 6.1.6).
+nmtb_require_version() {
+  nmtb_require_match "${2:-version}" "$1" '^[0-9A-Za-z][0-9A-Za-z._+-]{0,31}$' \
+    'digits, letters, ".", "_", "+" and "-" only'
+}
+
+nmtb_require_release() {
+  nmtb_require_match "${2:-kernel release}" "$1" '^[A-Za-z0-9][A-Za-z0-9._+~-]{0,63}$' \
+    'a kernel release as uname -r prints it'
+}
+
+nmtb_require_hex() {
+  nmtb_require_match "${2:-hash}" "$1" '^[0-9a-f]{7,128}$' 'lower-case hex digits'
+}
+
+nmtb_require_bool01() {
+  nmtb_require_match "${2:-flag}" "$1" '^[01]$' 'use 1 or 0'
+}
+
+nmtb_require_uint() {
+  nmtb_require_match "${2:-number}" "$1" '^[0-9]{1,9}$' 'a non-negative integer'
+}
+
+# An absolute path without newlines, "..", or shell/glob surprises.
+nmtb_require_path() {
+  nmtb_require_match "${2:-path}" "$1" '^/[A-Za-z0-9._+,@%=/:-]*$' \
+    'an absolute path made of letters, digits and ._+,@%=:/-'
+  [[ $1 != *'/../'* && $1 != *'/..' ]] || nmtb_usage_error "invalid ${2:-path} '$1': no '..' components"
+}
+
+# A module parameter name=value (values: numbers, words, lists; no spaces or quotes).
+nmtb_require_param() {
+  nmtb_require_match "${2:-module parameter}" "$1" '^[A-Za-z_][A-Za-z0-9_]{0,63}=[A-Za-z0-9_.,:+-]{0,128}$' \
+    'name=value with a simple value (letters, digits, . , : + - _)'
+}
+
+# ---------------------------------------------------------------- helpers
+
+nmtb_sha256() {
+  printf '%s' "$1" | sha256sum | cut -d' ' -f1
+}
+
+nmtb_sha256_file() {
+  sha256sum "$1" | cut -d' ' -f1
+}
+
+# The module name as the kernel shows it in /sys/module (dashes become underscores).
+nmtb_module_sysname() {
+  printf '%s' "${1//-/_}"
+}
+
+# The module a configure driver name builds: virtio_net.c → virtio_net.
+nmtb_driver_module() {
+  nmtb_module_sysname "${1%.c}"
+}
+
+nmtb_module_loaded() {
+  [[ -e "/sys/module/$(nmtb_module_sysname "$1")/initstate" ]]
+}
+
+nmtb_module_builtin() {
+  local m
+  m="$(nmtb_module_sysname "$1")"
+  [[ -d "/sys/module/$m" && ! -e "/sys/module/$m/initstate" ]]
+}
+
+# True when module $2 uses symbols of module $1 (e.g. a netmap-patched driver of netmap).
+nmtb_module_holds() {
+  [[ -e "/sys/module/$(nmtb_module_sysname "$1")/holders/$(nmtb_module_sysname "$2")" ]]
+}
+
+nmtb_loaded_modules() {
+  cut -d' ' -f1 /proc/modules | sort
+}
+
+# The kernel module driving an interface, or nothing. Physical NICs: the driver's module link
+# in sysfs. Virtual devices (veth, dummy) have no device link: their rtnl link kind resolves
+# through the module alias rtnl-link-<kind>.
+nmtb_iface_module() {
+  local ifname="$1" link kind alias
+  [[ -e "/sys/class/net/$ifname" ]] || return 0
+  if [[ -e "/sys/class/net/$ifname/device/driver" ]]; then
+    if link="$(readlink -f "/sys/class/net/$ifname/device/driver/module" 2>/dev/null)" && [[ -n $link && -d $link ]]; then
+      basename "$link"
+      return 0
+    fi
+    # Built-in drivers have no module link: report the driver name.
+    basename "$(readlink -f "/sys/class/net/$ifname/device/driver")"
+    return 0
+  fi
+  kind="$(ip -d -j link show dev "$ifname" 2>/dev/null | sed -n 's/.*"info_kind":"\([a-z0-9_]*\)".*/\1/p' | head -n1)"
+  if [[ $kind =~ ^[a-z0-9_]+$ ]]; then
+    alias="$(modprobe --resolve-alias "rtnl-link-$kind" 2>/dev/null | head -n1)"
+    if [[ -n $alias ]]; then
+      nmtb_module_sysname "$alias"
+      return 0
+    fi
+    nmtb_module_sysname "$kind"
+    return 0
+  fi
+  if command -v ethtool >/dev/null 2>&1; then
+    ethtool -i "$ifname" 2>/dev/null | sed -n 's/^driver: //p' | head -n1
+  fi
+}
+
+# Serialises the scripts on one host: two deploys must not swap drivers at the same time.
+nmtb_lock() {
+  mkdir -p "$NMTB_STATE_DIR/netmap"
+  exec 9>"$NMTB_STATE_DIR/netmap/.lock"
+  if command -v flock >/dev/null 2>&1; then
+    flock -w "${NMTB_LOCK_WAIT_SECONDS:-600}" 9 || nmtb_die "another netmap-testbed script holds $NMTB_STATE_DIR/netmap/.lock"
+  fi
+}
+
+# Writes argv to a file, NUL-separated: read back with nmtb_read_args, never evaluated.
+nmtb_write_args() {
+  local file="$1"
+  shift
+  local tmp="$file.tmp.$$"
+  if [[ $# -gt 0 ]]; then printf '%s\0' "$@" >"$tmp"; else : >"$tmp"; fi
+  mv -f "$tmp" "$file"
+}
+
+# Reads a NUL-separated argv file into the array named by $2.
+nmtb_read_args() {
+  local file="$1"
+  local -n _nmtb_out="$2"
+  _nmtb_out=()
+  [[ -f $file ]] || return 1
+  mapfile -d '' -t _nmtb_out <"$file"
+}
+
+# Waits (bounded) until a command succeeds; $1 = seconds.
+nmtb_wait_until() {
+  local seconds="$1" deadline
+  shift
+  deadline=$((SECONDS + seconds))
+  while ! "$@"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.5
+  done
+}
+
+nmtb_iface_exists() {
+  [[ -e "/sys/class/net/$1" ]]
+}
+
+# The stock (distribution) copy of a module for a release: the path modinfo gives when it is not
+# ours, else a search of the release's tree outside our directory.
+NMTB_MODULE_SUBDIR="extra/netmap-testbed"
+nmtb_stock_module_path() {
+  local module="$1" release="$2" path alt
+  path="$(modinfo -k "$release" -n "$module" 2>/dev/null || true)"
+  if [[ -n $path && $path != "(builtin)" && $path != */$NMTB_MODULE_SUBDIR/* && -f $path ]]; then
+    printf '%s' "$path"
+    return 0
+  fi
+  alt="${module//_/-}"
+  find "/lib/modules/$release" -path "/lib/modules/$release/$NMTB_MODULE_SUBDIR" -prune -o \
+    -type f \( -name "$module.ko" -o -name "$module.ko.*" -o -name "$alt.ko" -o -name "$alt.ko.*" \) -print 2>/dev/null | sort | head -n1
+}
+
+# Loads the stock copy of a module although a depmod override prefers ours: dependencies through
+# modprobe (they are stock), the module with insmod plus the options modprobe.d gives it.
+nmtb_load_stock_module() {
+  local module="$1" release="$2" path dep deps sysname
+  local -a opts=()
+  sysname="$(nmtb_module_sysname "$module")"
+  nmtb_module_loaded "$sysname" && return 0
+  path="$(nmtb_stock_module_path "$module" "$release")"
+  [[ -n $path ]] || {
+    nmtb_log "no stock copy of $module found under /lib/modules/$release"
+    return 1
+  }
+  deps="$(modinfo -F depends "$path" 2>/dev/null || true)"
+  for dep in ${deps//,/ }; do
+    [[ $dep =~ ^[A-Za-z0-9_-]+$ ]] || continue
+    nmtb_module_loaded "$dep" || modprobe "$dep" || return 1
+  done
+  mapfile -t opts < <(modprobe -c 2>/dev/null | awk -v m="$sysname" '$1 == "options" { n = $2; gsub("-", "_", n); if (n == m) for (i = 3; i <= NF; i++) print $i }')
+  nmtb_log "loading stock $module from $path${opts[*]:+ (options: ${opts[*]})}"
+  insmod "$path" "${opts[@]}"
+}
+
+nmtb_require_root() {
+  [[ ${NMTB_ALLOW_NONROOT:-0} == 1 || $(id -u) -eq 0 ]] || nmtb_die "must run as root"
+}

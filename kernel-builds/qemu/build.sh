@@ -1,0 +1,266 @@
+#!/usr/bin/env bash
+# Builds and installs the ptnet-capable QEMU (default fork: netmap-unipi/qemu) into a prefix
+# keyed by the build configuration, verifies it offers ptnet-pci and the netmap netdev, and
+# stamps it. Same key again = no work. `remove` (or --remove) deletes the prefix.
+# shellcheck source-path=SCRIPTDIR
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=../lib/common.sh
+. "$here/../lib/common.sh"
+# shellcheck source=../lib/vm.sh
+. "$here/../lib/vm.sh"
+
+usage() {
+  cat <<'EOF'
+usage: build.sh [apply] (--git URL --ref REF | --path DIR|TARBALL) --config-key KEY
+                --netmap-source DIR [--prefix DIR] [--install-deps 1|0] [--jobs N]
+                [--configure-arg ARG]...
+       build.sh remove --config-key KEY [--prefix DIR]      (also: build.sh --remove ...)
+       build.sh status --config-key KEY [--prefix DIR]
+
+  --git URL --ref REF  clone/fetch the fork and check out REF (branch, tag or commit); the
+                       ui/keycodemapdb submodule is fetched too
+  --path P             a prepared source tree or tarball (air-gapped labs); it must contain
+                       ui/keycodemapdb already unless it is a git checkout that can fetch it
+  --config-key KEY     build key (hash of the settings that change the output)
+  --netmap-source DIR  netmap source tree; its sys/ holds net/netmap*.h for --enable-netmap
+  --prefix DIR         install prefix (default $NMTB_OPT_DIR/qemu/KEY)
+  --install-deps 1|0   apt-get install the build dependencies (default 1)
+  --jobs N             parallel make jobs (default: nproc)
+  --configure-arg ARG  extra configure argument (repeatable), after the defaults
+
+configure gets: --prefix=P --target-list=x86_64-softmmu --enable-kvm --enable-vhost-net
+  --enable-netmap --disable-werror --extra-cflags=-I<netmap>/sys --disable-docs
+  --disable-capstone --python=python3, then the --configure-arg values.
+Environment: NMTB_STATE_DIR (work trees, logs), NMTB_OPT_DIR (prefixes).
+stdout: one JSON object {"action","configKey","prefix","binary","commit","changed",...}.
+EOF
+}
+
+action=apply
+case "${1:-}" in
+  apply | remove | status)
+    action="$1"
+    shift
+    ;;
+esac
+
+git_url="" ref="" src_path="" key="" netmap_src="" prefix="" install_deps=1 jobs=""
+configure_extra=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --git) git_url="$(nmtb_flag_value "$@")" && shift 2 ;;
+    --ref) ref="$(nmtb_flag_value "$@")" && shift 2 ;;
+    --path) src_path="$(nmtb_flag_value "$@")" && shift 2 ;;
+    --config-key) key="$(nmtb_flag_value "$@")" && shift 2 ;;
+    --netmap-source) netmap_src="$(nmtb_flag_value "$@")" && shift 2 ;;
+    --prefix) prefix="$(nmtb_flag_value "$@")" && shift 2 ;;
+    --install-deps) install_deps="$(nmtb_flag_value "$@")" && shift 2 ;;
+    --jobs) jobs="$(nmtb_flag_value "$@")" && shift 2 ;;
+    --configure-arg) configure_extra+=("$(nmtb_flag_value "$@")") && shift 2 ;;
+    --remove)
+      action=remove
+      shift
+      ;;
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    *) nmtb_usage_error "unknown argument '$1'" ;;
+  esac
+done
+
+[[ -n $key ]] || nmtb_usage_error "--config-key is required"
+nmtb_require_name "$key" "--config-key"
+prefix="${prefix:-$NMTB_OPT_DIR/qemu/$key}"
+nmtb_require_path "$prefix" "--prefix"
+[[ $prefix != / && $prefix != "$NMTB_OPT_DIR" && $prefix != "$NMTB_OPT_DIR/qemu" ]] ||
+  nmtb_usage_error "refusing prefix '$prefix': it must be a directory of its own"
+binary="$prefix/bin/qemu-system-x86_64"
+stamp="$prefix/.netmap-testbed-stamp"
+work="$NMTB_STATE_DIR/qemu/$key"
+
+# A prefix this script may delete: ours (stamped), empty, or under $NMTB_OPT_DIR/qemu/.
+prefix_is_ours() {
+  [[ ! -e $prefix || -f $stamp || $prefix == "$NMTB_OPT_DIR/qemu/"* || -z $(ls -A "$prefix" 2>/dev/null) ]]
+}
+
+# Stamp file: line 1 key, line 2 commit (or "-"), line 3 source description.
+stamp_field() { sed -n "${1}p" "$stamp" 2>/dev/null || true; }
+
+emit() {
+  local changed="$1" commit="$2" source="$3"
+  printf '{"action":%s,"configKey":%s,"prefix":%s,"binary":%s,"commit":%s,"source":%s,"changed":%s,"built":%s}\n' \
+    "$(nmtb_json_str "$action")" "$(nmtb_json_str "$key")" "$(nmtb_json_str "$prefix")" \
+    "$(nmtb_json_str "$binary")" "$([[ -n $commit && $commit != - ]] && nmtb_json_str "$commit" || echo null)" \
+    "$([[ -n $source ]] && nmtb_json_str "$source" || echo null)" "$(nmtb_json_bool "$changed")" \
+    "$(nmtb_json_bool "$([[ -f $stamp && -x $binary ]] && echo 1 || echo 0)")"
+}
+
+case "$action" in
+  status)
+    emit false "$(stamp_field 2)" "$(stamp_field 3)"
+    exit 0
+    ;;
+  remove)
+    changed=0
+    if [[ -e $prefix ]]; then
+      prefix_is_ours || nmtb_die "$prefix was not installed by this script (no stamp): not removing it"
+      nmtb_log "removing $prefix"
+      rm -rf -- "$prefix"
+      changed=1
+    fi
+    rm -rf -- "$work"
+    emit "$changed" "" ""
+    exit 0
+    ;;
+esac
+
+# ---------------------------------------------------------------- apply
+if [[ -n $git_url ]]; then
+  [[ -z $src_path ]] || nmtb_usage_error "give either --git/--ref or --path, not both"
+  [[ -n $ref ]] || nmtb_usage_error "--git needs --ref"
+  nmtb_require_match "--git" "$git_url" '^(https?://|git://|ssh://|git@|/)[A-Za-z0-9._~:/@%+=,-]+$' \
+    'a git URL (https://, git://, ssh://, git@host:path or an absolute path)'
+  nmtb_require_match "--ref" "$ref" '^[A-Za-z0-9][A-Za-z0-9._/+-]{0,127}$' 'a branch, tag or commit'
+elif [[ -n $src_path ]]; then
+  nmtb_require_path "$src_path" "--path"
+  [[ -e $src_path ]] || nmtb_die "--path $src_path does not exist"
+else
+  nmtb_usage_error "give --git URL --ref REF or --path DIR"
+fi
+[[ -n $netmap_src ]] || nmtb_usage_error "--netmap-source is required"
+nmtb_require_path "$netmap_src" "--netmap-source"
+[[ -f $netmap_src/sys/net/netmap.h && -f $netmap_src/sys/net/netmap_user.h ]] ||
+  nmtb_die "$netmap_src/sys/net/netmap.h and netmap_user.h not found: --netmap-source must be a netmap source tree"
+nmtb_require_bool01 "$install_deps" "--install-deps"
+jobs="${jobs:-$(nproc 2>/dev/null || echo 2)}"
+nmtb_require_uint "$jobs" "--jobs"
+for a in "${configure_extra[@]}"; do
+  nmtb_require_match "--configure-arg" "$a" '^--[A-Za-z0-9][A-Za-z0-9_-]*(=[A-Za-z0-9._,:/=+@%-]*)?$' \
+    'a configure option like --enable-foo or --opt=value'
+done
+
+if [[ $(stamp_field 1) == "$key" && -x $binary ]]; then
+  nmtb_log "QEMU $key already built in $prefix"
+  emit false "$(stamp_field 2)" "$(stamp_field 3)"
+  exit 0
+fi
+
+nmtb_lock
+mkdir -p "$work"
+log_tail() { tail -n "${2:-30}" "$1" 2>/dev/null || true; }
+
+# -- dependencies
+if ((install_deps)); then
+  deps=(build-essential pkg-config python3 libglib2.0-dev libpixman-1-dev zlib1g-dev libfdt-dev)
+  [[ -z $git_url ]] || deps+=(git ca-certificates)
+  command -v apt-get >/dev/null 2>&1 ||
+    nmtb_die "apt-get not found: install ${deps[*]} by hand and pass --install-deps 0"
+  nmtb_log "installing build dependencies: ${deps[*]}"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${deps[@]}" >"$work/deps.log" 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -q >>"$work/deps.log" 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${deps[@]}" >>"$work/deps.log" 2>&1 ||
+      nmtb_die "installing build dependencies failed: $(log_tail "$work/deps.log" 10)"
+  fi
+fi
+
+# -- source
+commit="-"
+if [[ -n $git_url ]]; then
+  command -v git >/dev/null 2>&1 || nmtb_die "git not found (pass --install-deps 1 or install git)"
+  src="$work/src"
+  if [[ -d $src/.git && $(git -C "$src" remote get-url origin 2>/dev/null || true) == "$git_url" ]]; then
+    nmtb_log "fetching $ref from $git_url"
+  else
+    rm -rf -- "$src"
+    nmtb_log "cloning $git_url"
+    git clone --quiet --no-checkout -- "$git_url" "$src" >"$work/git.log" 2>&1 ||
+      nmtb_die "git clone $git_url failed: $(log_tail "$work/git.log" 10)"
+  fi
+  if ! git -C "$src" fetch --quiet origin -- "$ref" >>"$work/git.log" 2>&1; then
+    # A commit id some servers will not serve directly: fetch everything, then resolve it.
+    git -C "$src" fetch --quiet --tags origin >>"$work/git.log" 2>&1 ||
+      nmtb_die "git fetch from $git_url failed: $(log_tail "$work/git.log" 10)"
+    git -C "$src" rev-parse --verify --quiet "$ref^{commit}" >/dev/null ||
+      nmtb_die "ref $ref not found in $git_url"
+    git -C "$src" checkout --quiet --force --detach "$ref" >>"$work/git.log" 2>&1
+  else
+    git -C "$src" checkout --quiet --force --detach FETCH_HEAD >>"$work/git.log" 2>&1 ||
+      nmtb_die "git checkout $ref failed: $(log_tail "$work/git.log" 10)"
+  fi
+  commit="$(git -C "$src" rev-parse HEAD)"
+  source_desc="$git_url#$ref"
+elif [[ -f $src_path ]]; then
+  src="$work/src"
+  rm -rf -- "$src"
+  mkdir -p "$src"
+  nmtb_log "unpacking $src_path"
+  tar -xf "$src_path" -C "$src" >"$work/tar.log" 2>&1 || nmtb_die "unpacking $src_path failed: $(log_tail "$work/tar.log" 5)"
+  # A tarball usually holds one top directory.
+  mapfile -t top < <(find "$src" -mindepth 1 -maxdepth 1)
+  if [[ ${#top[@]} -eq 1 && -d ${top[0]} ]]; then src="${top[0]}"; fi
+  source_desc="$src_path (sha256 $(nmtb_sha256_file "$src_path"))"
+else
+  src="$src_path"
+  source_desc="$src_path"
+  if git -C "$src" rev-parse --verify --quiet HEAD >/dev/null 2>&1; then commit="$(git -C "$src" rev-parse HEAD)"; fi
+fi
+[[ -x $src/configure ]] || nmtb_die "$src has no executable configure: not a QEMU source tree"
+
+# ui/keycodemapdb: a git submodule that QEMU 3.x's build needs.
+if [[ -f $src/.gitmodules ]] && grep -q 'ui/keycodemapdb' "$src/.gitmodules"; then
+  if [[ -z $(ls -A "$src/ui/keycodemapdb" 2>/dev/null) ]]; then
+    if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
+      nmtb_log "fetching submodule ui/keycodemapdb"
+      git -C "$src" submodule update --init ui/keycodemapdb >>"$work/git.log" 2>&1 ||
+        nmtb_die "git submodule update --init ui/keycodemapdb failed: $(log_tail "$work/git.log" 10)"
+    else
+      nmtb_die "$src/ui/keycodemapdb is empty and $src is not a git checkout: prepare the tree with the submodule (git submodule update --init ui/keycodemapdb)"
+    fi
+  fi
+fi
+
+# -- configure, build, install (out of tree, so a prepared --path tree is not modified)
+build="$work/build"
+rm -rf -- "$build"
+mkdir -p "$build"
+configure_args=(
+  "--prefix=$prefix"
+  --target-list=x86_64-softmmu
+  --enable-kvm
+  --enable-vhost-net
+  --enable-netmap
+  --disable-werror
+  "--extra-cflags=-I$netmap_src/sys"
+  --disable-docs
+  --disable-capstone
+  --python=python3
+  "${configure_extra[@]}"
+)
+nmtb_log "configure ${configure_args[*]}"
+(cd "$build" && "$src/configure" "${configure_args[@]}") >"$work/configure.log" 2>&1 ||
+  nmtb_die "configure failed (log $work/configure.log): $(log_tail "$work/configure.log" 20)"
+nmtb_log "make -j$jobs (log $work/make.log)"
+make -C "$build" -j"$jobs" >"$work/make.log" 2>&1 ||
+  nmtb_die "make failed (log $work/make.log): $(log_tail "$work/make.log" 30)"
+prefix_is_ours || nmtb_die "$prefix exists and was not installed by this script (no stamp): choose another --prefix"
+rm -rf -- "$prefix"
+nmtb_log "make install into $prefix"
+make -C "$build" install >"$work/install.log" 2>&1 ||
+  nmtb_die "make install failed (log $work/install.log): $(log_tail "$work/install.log" 20)"
+[[ -x $binary ]] || nmtb_die "make install did not produce $binary"
+
+# -- verify: the ptnet device and the netmap netdev must be there
+devices="$("$binary" -device help 2>&1 || true)"
+if ! grep -q '"ptnet-pci"' <<<"$devices"; then
+  nmtb_die "$binary -device help does not list ptnet-pci (not the ptnet fork, or netmap support not built); it printed: $(head -c 2000 <<<"$devices")"
+fi
+netdevs="$("$binary" -netdev help 2>&1 || true)"
+if ! grep -qx 'netmap' <<<"$netdevs"; then
+  nmtb_die "$binary -netdev help does not list netmap (configure did not enable netmap: check --netmap-source); it printed: $(head -c 2000 <<<"$netdevs")"
+fi
+
+printf '%s\n%s\n%s\n' "$key" "$commit" "$source_desc" >"$stamp"
+nmtb_log "QEMU $key installed in $prefix (commit ${commit})"
+emit true "$commit" "$source_desc"
