@@ -100,9 +100,9 @@ describe("planTestbed on the paper's three setups", () => {
     ]);
     expect(vm("h2", "vm-c").paths).toEqual({
       dir: "/var/lib/netmap-testbed/vms/vm-c",
-      overlay: "/var/lib/netmap-testbed/vms/vm-c/disk.qcow2",
+      overlay: "/var/lib/netmap-testbed/vms/vm-c/overlay.qcow2",
       seed: "/var/lib/netmap-testbed/vms/vm-c/seed.img",
-      serialLog: "/var/lib/netmap-testbed/vms/vm-c/serial.log",
+      serialLog: "/var/lib/netmap-testbed/vms/vm-c/console.log",
       qmpSocket: "/var/lib/netmap-testbed/vms/vm-c/qmp.sock",
       pidFile: "/var/lib/netmap-testbed/vms/vm-c/qemu.pid",
       unit: "netmap-testbed-vm-vm-c.service",

@@ -212,25 +212,33 @@ describe("vm.sh checks the planner's argv", () => {
   const base = ["--name", "vm1", "--image", "/i.qcow2", "--seed", seed];
 
   it.each([
-    ["-pidfile", (a: string[]) => without(a, "-pidfile"), /must contain -pidfile .*\/vms\/vm1\/qemu\.pid/],
-    ["-qmp", (a: string[]) => without(a, "-qmp"), /must contain -qmp unix:.*\/vms\/vm1\/qmp\.sock,server/],
     [
-      "the overlay drive",
-      (a: string[]) => without(a, "-drive", "file="),
+      "without -pidfile",
+      (a: string[]) => without(a, "-pidfile"),
+      /must contain -pidfile .*\/vms\/vm1\/qemu\.pid/,
+    ],
+    [
+      "without -qmp",
+      (a: string[]) => without(a, "-qmp"),
+      /must contain -qmp unix:.*\/vms\/vm1\/qmp\.sock,server/,
+    ],
+    [
+      "without the overlay drive",
+      (a: string[]) => without(a, "-drive", `file=${stateDir()}/overlay.qcow2,`),
       /must contain -drive file=.*\/vms\/vm1\/overlay\.qcow2,/,
     ],
     [
-      "the seed drive",
+      "without the seed drive",
       (a: string[]) => without(a, "-drive", `file=${seed},`),
       /must contain -drive file=.*seed\.img,/,
     ],
     [
-      "another VM's pidfile",
+      "with another VM's pidfile",
       (a: string[]) => a.map((x) => x.replace("/vms/vm1/qemu.pid", "/vms/vm2/qemu.pid")),
       /must contain -pidfile/,
     ],
-    ["-daemonize", (a: string[]) => [...a, "-daemonize"], /must not contain -daemonize/],
-  ])("refuses an argv without %s (usage error, nothing written)", async (_what, edit, message) => {
+    ["with -daemonize", (a: string[]) => [...a, "-daemonize"], /must not contain -daemonize/],
+  ])("refuses an argv %s (usage error, nothing written)", async (_what, edit, message) => {
     const argv = edit(fullArgv(seed));
     for (const action of ["unit", "start"]) {
       const r = await vm([action, ...base, "--no-systemd", "--", ...argv]);
