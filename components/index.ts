@@ -5,6 +5,7 @@
 export * from "./topology";
 export * from "./plan";
 export * from "./parsers";
+export * from "./status";
 export {
   HostSession,
   HostSessionPool,

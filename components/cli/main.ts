@@ -5,12 +5,15 @@
  */
 import { runValidate } from "./validate-command";
 import { runPlan } from "./plan-command";
+import { runStatus } from "./status-command";
 
 const USAGE = `usage: netmap-testbed <command> [options]
 
 commands:
   validate FILE...          check topology files; exit 1 and list every problem when invalid
   plan FILE [--json]        print what would be done on every host (never contacts a host)
+  status TOPOLOGY|STACK [--json] [--identity FILE] [--host NAME]...
+                            read back what each host really has and print drift (exit 1 on drift)
 
 Run "netmap-testbed <command> --help" for a command's options.`;
 
@@ -32,6 +35,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       return runValidate(rest, io);
     case "plan":
       return runPlan(rest, io);
+    case "status":
+      return runStatus(rest, io);
     case undefined:
     case "-h":
     case "--help":
