@@ -1,3 +1,5 @@
+import { execFileSync } from "node:child_process";
+import * as path from "node:path";
 import { netmapBuildKey, netmapConfigKey, netmapConfigureArgs, planNetmapBuild } from "./netmap-build";
 import type { NetmapSettings } from "../topology/model";
 
@@ -162,10 +164,30 @@ describe("netmap build keys", () => {
 
   it("build key adds kernel release and resolved commit", () => {
     const key = netmapBuildKey(base.configKey, "6.1.0-50-amd64", "89607e14");
-    expect(key).toMatch(/^[0-9a-f]{16}$/);
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
     expect(netmapBuildKey(base.configKey, "6.1.0-50-amd64", "89607e14")).toBe(key);
     expect(netmapBuildKey(base.configKey, "6.1.0-51-amd64", "89607e14")).not.toBe(key);
     expect(netmapBuildKey(base.configKey, "6.1.0-50-amd64", "89607e15")).not.toBe(key);
     expect(netmapBuildKey("0123456789abcdef", "6.1.0-50-amd64", "89607e14")).not.toBe(key);
+  });
+});
+
+describe("netmapBuildKey agrees with the host script", () => {
+  it("is the key kernel-builds/netmap/build.sh derives for the same inputs", () => {
+    const common = path.join(__dirname, "../../kernel-builds/lib/common.sh");
+    const fromScript = execFileSync(
+      "bash",
+      [
+        "-c",
+        `. "$1"; nmtb_sha256 "netmap-testbed/netmap-build/v1"$'\\n'"$2"$'\\n'"$3"$'\\n'"$4"$'\\n'`,
+        "_",
+        common,
+        "0123456789abcdef",
+        "6.1.0-50-amd64",
+        "sha256:ab",
+      ],
+      { encoding: "utf8" },
+    ).trim();
+    expect(netmapBuildKey("0123456789abcdef", "6.1.0-50-amd64", "sha256:ab")).toBe(fromScript);
   });
 });

@@ -3,6 +3,7 @@
  * host knows (kernel release, resolved commit, kernel dirs). Option names checked against
  * luigirizzo/netmap `LINUX/configure` (its option parser and `print_help`).
  */
+import { createHash } from "node:crypto";
 import type { NetmapSettings, SourceSpec } from "../topology/model";
 import { configKey } from "./canonical-hash";
 import {
@@ -75,13 +76,18 @@ export function netmapConfigKey(build: NetmapConfigKeyInput): string {
   });
 }
 
-/** The final key: the config key plus what only the host knows. Names the build directory and stamp. */
+/**
+ * The final key: the config key plus what only the host knows. Names the build directory and
+ * stamp, so it is exactly what kernel-builds/netmap/build.sh computes (tested against it).
+ */
 export function netmapBuildKey(
   netmapConfigKeyValue: string,
   kernelRelease: string,
   resolvedCommit: string,
 ): string {
-  return configKey({ kind: "netmap-build", configKey: netmapConfigKeyValue, kernelRelease, resolvedCommit });
+  return createHash("sha256")
+    .update(`netmap-testbed/netmap-build/v1\n${netmapConfigKeyValue}\n${kernelRelease}\n${resolvedCommit}\n`)
+    .digest("hex");
 }
 
 export function planNetmapBuild(settings: NetmapSettings): NetmapBuildPlan {

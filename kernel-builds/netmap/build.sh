@@ -97,6 +97,22 @@ flock -w "${NMTB_LOCK_WAIT_SECONDS:-3600}" 8 || nmtb_die "another build of $buil
 
 # Everything that shapes the output; the stamp stores it, so a caller whose configKey does not
 # cover its arguments gets a rebuild instead of a stale build.
+# Drivers may be named as modules (virtio_net) or as netmap's configure names them: in-tree
+# drivers after their source file (virtio_net.c). Ask configure which names it knows
+# (`--show-drivers`, run in a scratch dir) and use its spelling, so the report check compares like
+# with like. A configure without the option leaves the names as given.
+if ((${#drivers[@]})); then
+  scratch="$(mktemp -d)"
+  known=" $( (cd "$scratch" && "$source_dir/configure" --show-drivers 2>/dev/null) | tr -s '[:space:]' ' ' || true) "
+  rm -rf "$scratch"
+  for i in "${!drivers[@]}"; do
+    d="${drivers[i]}"
+    if [[ $known != *" $d "* && $known == *" $d.c "* ]]; then
+      nmtb_log "driver $d is $d.c to netmap's configure"
+      drivers[i]="$d.c"
+    fi
+  done
+fi
 mapfile -t sorted_drivers < <(printf '%s\n' "${drivers[@]}" | sed '/^$/d' | LC_ALL=C sort -u)
 mapfile -t sorted_versions < <(printf '%s\n' "${versions[@]}" | sed '/^$/d' | LC_ALL=C sort -u)
 fingerprint="$(
