@@ -5,7 +5,10 @@
  */
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { Testbed, loadTopology } from "../components";
+import { Testbed, assertRunnerBuilt, loadTopology } from "../components";
+
+// Fail before anything is created, not in the provider process halfway through a deployment.
+assertRunnerBuilt();
 
 const config = new pulumi.Config();
 const projectRoot = path.resolve(__dirname, "..");
@@ -16,6 +19,7 @@ const testbed = new Testbed(pulumi.getStack(), {
   credentials: {
     privateKey: config.getSecret("sshPrivateKey"),
     agentSocket: config.get("sshAgentSocket"),
+    guestAuthorizedKey: config.get("guestAuthorizedKey"),
   },
   keepBuildCache: config.getBoolean("keepBuildCache") ?? true,
 });

@@ -9,6 +9,7 @@ import {
   urnName,
   type RegisteredResource,
 } from "../../test/support/pulumi-harness";
+import { fakeStepResource } from "../../test/support/fake-steps";
 import { loadTopology } from "../topology";
 import { Testbed, publicKeyOf } from "./testbed";
 
@@ -19,20 +20,6 @@ function dependsOn(resources: readonly RegisteredResource[], name: string, depen
   return resourceNamed(resources, name).dependencies.some((urn) => urnName(urn) === dependency);
 }
 
-/** Pretends each remote step prints what its script would, after a delay, so ordering is visible. */
-async function fakeStep(args: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult> {
-  if (args.type !== "pulumi-nodejs:dynamic:Resource") return { id: `${args.name}-id`, state: args.inputs };
-  await new Promise((resolve) => setTimeout(resolve, 5));
-  const step = String(args.inputs.step);
-  const results: Record<string, Record<string, unknown>> = {
-    "netmap-prepare": { kernelRelease: "6.1.0-50-amd64" },
-    "netmap-fetch": { sourceDir: "/var/cache/netmap-testbed/src/abc", commit: "89607e14" },
-    "netmap-build": { buildDir: "/var/cache/netmap-testbed/build/k", built: true },
-  };
-  const result = results[step] ?? (step.startsWith("image-") ? { path: "/var/cache/img" } : {});
-  return { id: `${args.name}-id`, state: { ...args.inputs, result } };
-}
-
 describe("Testbed (paper-2015 topology)", () => {
   let resources: RegisteredResource[];
   beforeAll(async () => {
@@ -41,7 +28,7 @@ describe("Testbed (paper-2015 topology)", () => {
         topology: paper,
         credentials: { privateKey: pulumi.secret(keyPair.private) },
       });
-    }, fakeStep);
+    }, fakeStepResource);
   });
 
   it("builds the tree testbed → host → kernel/switches/VMs", () => {

@@ -59,6 +59,7 @@ export const echoResource: NewResource = async (args) => ({ id: `${args.name}-id
 export async function runMockedProgram(
   program: () => void | Promise<void>,
   newResource: NewResource = echoResource,
+  options: { stack?: string } = {},
 ): Promise<RegisteredResource[]> {
   const recorded: RegisteredResource[] = [];
   let counter = 0;
@@ -78,7 +79,7 @@ export async function runMockedProgram(
       call: async (args) => args.inputs,
     },
     "netmap-testbed",
-    "test",
+    options.stack ?? "test",
     false,
   );
   const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitor;

@@ -1,0 +1,43 @@
+/**
+ * A stand-in for running remote steps, for wiring tests: each step "prints" what its host script
+ * would (the fields the components read back), after a short delay so creation order shows.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { utils as sshUtils } from "ssh2";
+
+/** A real key pair, as a lab host's generated client key would be. */
+export const FAKE_KEY_PAIR = sshUtils.generateKeyPairSync("ed25519");
+const fakeLabKeyPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "nmtb-fake-lab-")), "id_ed25519");
+fs.writeFileSync(fakeLabKeyPath, FAKE_KEY_PAIR.private, { mode: 0o600 });
+
+export const FAKE_KERNEL_RELEASE = "6.1.0-50-amd64";
+export const FAKE_NETMAP_COMMIT = "89607e14";
+
+const RESULTS: Readonly<Record<string, Record<string, unknown>>> = {
+  "netmap-prepare": { kernelRelease: FAKE_KERNEL_RELEASE },
+  "netmap-fetch": { sourceDir: "/var/cache/netmap-testbed/src/abc", commit: FAKE_NETMAP_COMMIT },
+  "netmap-build": { buildDir: "/var/cache/netmap-testbed/build/k", built: true },
+};
+
+export async function fakeStepResource(
+  args: pulumi.runtime.MockResourceArgs,
+): Promise<pulumi.runtime.MockResourceResult> {
+  if (args.type === "command:local:Command") {
+    // What kernel-builds/lab/build-image.sh and boot-host.sh print.
+    const stdout = JSON.stringify({
+      dir: "/img",
+      sshPort: 2222,
+      hostKey: "ssh-ed25519 AAAA",
+      privateKeyPath: fakeLabKeyPath,
+    });
+    return { id: `${args.name}-id`, state: { ...args.inputs, stdout } };
+  }
+  if (args.type !== "pulumi-nodejs:dynamic:Resource") return { id: `${args.name}-id`, state: args.inputs };
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  const step = String(args.inputs.step);
+  const result = RESULTS[step] ?? (step.startsWith("image-") ? { path: "/var/cache/img" } : {});
+  return { id: `${args.name}-id`, state: { ...args.inputs, result } };
+}
