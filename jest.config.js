@@ -5,7 +5,7 @@ module.exports = {
     {
       displayName: "unit",
       testEnvironment: "node",
-      roots: ["<rootDir>/components", "<rootDir>/stacks", "<rootDir>/test/unit"],
+      roots: ["<rootDir>/components", "<rootDir>/stacks", "<rootDir>/playbooks", "<rootDir>/test/unit"],
       testMatch: ["**/*.test.ts"],
       transform: { "^.+\\.ts$": tsJest },
     },

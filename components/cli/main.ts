@@ -5,6 +5,7 @@
  */
 import { runValidate } from "./validate-command";
 import { runPlan } from "./plan-command";
+import { runRun } from "./run-command";
 import { runStatus } from "./status-command";
 
 const USAGE = `usage: netmap-testbed <command> [options]
@@ -14,6 +15,8 @@ commands:
   plan FILE [--json]        print what would be done on every host (never contacts a host)
   status TOPOLOGY|STACK [--json] [--identity FILE] [--host NAME]...
                             read back what each host really has and print drift (exit 1 on drift)
+  run PLAYBOOK [--topology FILE | --stack NAME] [--out DIR] [--check]
+                            measure a deployed testbed with pkt-gen; results, manifest, report, plots
 
 Run "netmap-testbed <command> --help" for a command's options.`;
 
@@ -37,6 +40,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       return runPlan(rest, io);
     case "status":
       return runStatus(rest, io);
+    case "run":
+      return runRun(rest, io);
     case undefined:
     case "-h":
     case "--help":

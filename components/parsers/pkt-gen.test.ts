@@ -1,5 +1,5 @@
 import { fixture } from "./__fixtures__/transcript";
-import { parsePktGen, PktGenParseError } from "./pkt-gen";
+import { parsePktGen, parsePktGenRateLine, PktGenParseError } from "./pkt-gen";
 
 describe("parsePktGen", () => {
   it("parses the VALE receiver sample", () => {
@@ -116,5 +116,30 @@ describe("parsePktGen", () => {
       /line 2: malformed summary line/,
     );
     expect(() => parsePktGen("1.0 main [1] interface is vale0:a\n")).toThrow(/sender or a receiver/);
+  });
+});
+
+describe("parsePktGenRateLine", () => {
+  it("reads every periodic line of the samples exactly as parsePktGen does", () => {
+    for (const name of [
+      "pkt-gen-vale-pin-1.rx.txt",
+      "pkt-gen-pipe-pin-1.tx.txt",
+      "pkt-gen-rx-from-ptnet-guest.txt",
+    ]) {
+      const text = fixture(name);
+      const streamed = text
+        .split("\n")
+        .map((line) => parsePktGenRateLine(line))
+        .filter((sample) => sample !== null);
+      expect(streamed).toEqual(parsePktGen(text).periodic);
+    }
+  });
+
+  it("ignores other lines and rejects a garbled rate line", () => {
+    expect(parsePktGenRateLine("674.087546 start_threads [2697] Ready...")).toBeNull();
+    expect(parsePktGenRateLine("Speed: 1.901 Mpps Bandwidth: 912.478 Mbps (raw 912.478 Mbps).")).toBeNull();
+    expect(() => parsePktGenRateLine("1.0 main_thread [2781] fast (very) avg_batch")).toThrow(
+      PktGenParseError,
+    );
   });
 });

@@ -90,6 +90,26 @@ const SPEED = new RegExp(
   `^Speed: ${NUM} ${UNIT}pps Bandwidth: ${NUM} ${UNIT}bps \\(raw ${NUM} ${UNIT}bps\\)\\. Average batch: ${NUM} pkts$`,
 );
 
+/**
+ * Parses one periodic rate line as it streams in (`… main_thread [N] 1.914 Mpps (…) … min_space`);
+ * returns null for any other line. Throws PktGenParseError for a main_thread line it cannot read.
+ */
+export function parsePktGenRateLine(line: string): PktGenSample | null {
+  const text = line.trim();
+  if (!/\smain_thread\s+\[\d+\]\s/.test(text)) return null;
+  const m = PERIODIC.exec(text);
+  if (!m) throw new PktGenParseError(`unrecognised rate line: ${JSON.stringify(line)}`);
+  return {
+    ts: Number(m[1]),
+    pps: scale(m[2], m[3], 1),
+    pkts: scale(m[4], m[5], 1),
+    bps: scale(m[6], m[7], 1),
+    usec: Number(m[8]),
+    avgBatch: Number(m[9]),
+    minSpace: Number(m[10]),
+  };
+}
+
 /** Parses one pkt-gen run's combined stdout+stderr. Throws PktGenParseError on malformed output. */
 export function parsePktGen(output: string): PktGenResult {
   let role: PktGenRole | null = null;

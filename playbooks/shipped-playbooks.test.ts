@@ -1,0 +1,78 @@
+/** The playbooks shipped in playbooks/ are part of the product: each must validate against its topology. */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { checkPlaybook, PAPER_SIZES, type PlaybookModel } from "../components/playbooks";
+import { formatIssue } from "../components/topology";
+
+const DIR = __dirname;
+const files = readdirSync(DIR)
+  .filter((name) => name.endsWith(".yaml"))
+  .sort();
+
+function load(name: string): PlaybookModel {
+  const file = join(DIR, name);
+  const { model, issues } = checkPlaybook(readFileSync(file, "utf8"), file);
+  if (!model) throw new Error(issues.map(formatIssue).join("\n"));
+  return model;
+}
+
+describe("shipped playbooks", () => {
+  it("include the paper's three setups and the host baseline", () => {
+    expect(files).toEqual(
+      expect.arrayContaining([
+        "paper-vm-nic.yaml",
+        "paper-vm-vm-vale.yaml",
+        "paper-vm-vm-pipe.yaml",
+        "host-baseline.yaml",
+      ]),
+    );
+  });
+
+  it.each(files)("%s is valid against its topology and named after its file", (name) => {
+    const model = load(name);
+    expect(model.name).toBe(name.replace(/\.yaml$/, ""));
+    for (const run of model.runs) expect(run.sizes).toEqual(PAPER_SIZES);
+  });
+
+  it("the paper playbooks use paper-2015 and reproduce the matching figure", () => {
+    const figures = Object.fromEntries(
+      ["paper-vm-nic", "paper-vm-vm-vale", "paper-vm-vm-pipe"].map((name) => {
+        const model = load(`${name}.yaml`);
+        expect(model.topology.name).toBe("paper-2015");
+        return [name, [...new Set(model.runs.map((run) => run.paper))]];
+      }),
+    );
+    expect(figures).toEqual({
+      "paper-vm-nic": ["vm-nic"],
+      "paper-vm-vm-vale": ["vm-vm-vale"],
+      "paper-vm-vm-pipe": ["vm-vm-pipe"],
+    });
+  });
+
+  it("the paper playbooks run pkt-gen inside VMs of the right trust level", () => {
+    const trustOf = (model: PlaybookModel, vm: string): string | undefined =>
+      model.topology.vms.find((candidate) => candidate.name === vm)?.trust;
+    const vale = load("paper-vm-vm-vale.yaml");
+    const pipe = load("paper-vm-vm-pipe.yaml");
+    for (const [model, trust] of [
+      [vale, "untrusted"],
+      [pipe, "trusted"],
+    ] as const) {
+      for (const run of model.runs) {
+        for (const ep of [run.sender, run.receiver]) {
+          expect(ep.kind).toBe("vm");
+          if (ep.kind === "vm") expect(trustOf(model, ep.vm)).toBe(trust);
+        }
+      }
+    }
+  });
+
+  it("host-baseline needs no VMs: VALE and pipe endpoints on the host", () => {
+    const model = load("host-baseline.yaml");
+    expect(model.topology.name).toBe("host-only");
+    expect(model.runs.map((run) => [run.sender.kind, run.receiver.kind])).toEqual([
+      ["vale", "vale"],
+      ["pipe", "pipe"],
+    ]);
+  });
+});
