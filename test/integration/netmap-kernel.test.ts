@@ -10,179 +10,118 @@
  * driver, an unchanged build key does no work and a changed key rebuilds, and a boot with the
  * build missing rebuilds it from the cache (what happens after a kernel upgrade).
  *
- * Talks ssh2 directly with the guest's pinned host key. Warm image: ~4-6 min under TCG.
+ * Talks to the guest through the project's HostSession with its pinned host key
+ * (test/support/guest-session.ts). Warm image: ~4-6 min under TCG.
  */
 import { execFileSync } from "node:child_process";
 import path from "node:path";
-import { Client } from "ssh2";
+import { HostConnectionError, type RunResult } from "../../components/host";
 import { startGuestHosts, type GuestHost } from "../fixtures/guest-host";
+import { GuestSession, explainFailure, lastJson } from "../support/guest-session";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const REMOTE = "/root/nmtb";
 const S = `${REMOTE}/kernel-builds/netmap`;
 const FAKE = `${REMOTE}/test/fixtures/fake-netmap`;
-
-interface ExecResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Quotes one argument for the remote POSIX shell. */
-function q(arg: string): string {
-  return /^[A-Za-z0-9_./:=,@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
-function cmd(argv: readonly string[]): string {
-  return argv.map(q).join(" ");
-}
-
-function blobOf(hostKeyLine: string): Buffer {
-  const parts = hostKeyLine.trim().split(/\s+/);
-  if (parts.length < 2) throw new Error(`not a host key line: ${hostKeyLine}`);
-  return Buffer.from(parts[1]!, "base64");
-}
-
-function connect(host: GuestHost, timeoutMs = 30_000): Promise<Client> {
-  const expected = blobOf(host.hostKey);
-  return new Promise((resolve, reject) => {
-    const client = new Client();
-    const timer = setTimeout(() => {
-      client.end();
-      reject(new Error(`${host.name}: ssh connect timed out after ${timeoutMs} ms`));
-    }, timeoutMs);
-    client
-      .on("ready", () => {
-        clearTimeout(timer);
-        resolve(client);
-      })
-      .on("error", (err) => {
-        clearTimeout(timer);
-        client.end();
-        reject(err);
-      })
-      .connect({
-        host: host.address,
-        port: host.port,
-        username: host.user,
-        privateKey: host.privateKey,
-        readyTimeout: timeoutMs,
-        algorithms: { serverHostKey: ["ssh-ed25519"] },
-        hostVerifier: (key: Buffer) => key.equals(expected),
-      });
-  });
-}
-
-function run(client: Client, command: string, input?: string, timeoutMs = 300_000): Promise<ExecResult> {
-  return new Promise((resolve, reject) => {
-    client.exec(command, (err, stream) => {
-      if (err) {
-        reject(err);
-        return;
-      }
-      let stdout = "";
-      let stderr = "";
-      const timer = setTimeout(() => {
-        stream.close();
-        reject(new Error(`'${command}' timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
-      stream.on("data", (d: Buffer) => (stdout += d.toString()));
-      stream.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      stream.on("close", (code: number | null) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-      stream.end(input ?? "");
-    });
-  });
-}
-
-function lastJson<T>(stdout: string): T {
-  const line = stdout
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l.startsWith("{"))
-    .pop();
-  if (!line) throw new Error(`no JSON on stdout:\n${stdout}`);
-  return JSON.parse(line) as T;
-}
+const COMMAND_TIMEOUT_MS = 300_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe("kernel builds: netmap scripts on a Debian guest (stand-in source tree)", () => {
   let host: GuestHost;
-  let client: Client;
+  let guest: GuestSession | undefined;
   let release = "";
   let sourceDir = "";
   let commit = "";
   let buildDir = "";
 
-  function explain(what: string, r: ExecResult): string {
-    return (
-      `${what} exited ${String(r.code)}\nstdout:\n${r.stdout.slice(-3000)}\nstderr:\n${r.stderr.slice(-4000)}\n` +
-      `--- console tail of ${host.name} ---\n${host.consoleTail(30)}`
-    );
+  const open = (connectTimeoutMs?: number): Promise<GuestSession> =>
+    GuestSession.open(host, {
+      commandTimeoutMs: COMMAND_TIMEOUT_MS,
+      ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}),
+    });
+
+  function session(): GuestSession {
+    if (!guest) throw new Error("no SSH session to the guest");
+    return guest;
   }
 
-  /** Runs a shell command; fails with its output and the console tail unless it exits 0. */
-  async function sh(command: string, input?: string, timeoutMs?: number): Promise<string> {
-    const r = await run(client, command, input, timeoutMs);
-    if (r.code !== 0) throw new Error(explain(command, r));
-    return r.stdout;
-  }
+  /** Runs `argv`; resolves with its stdout, or fails with its output and the console tail unless it exits 0. */
+  const sh = (argv: readonly string[], timeoutMs?: number): Promise<string> =>
+    session().ok(argv, timeoutMs !== undefined ? { timeoutMs } : {});
 
   /** Runs a script with argv; returns the raw result (the caller checks the exit code). */
-  function script(name: string, args: readonly string[], timeoutMs?: number): Promise<ExecResult> {
-    return run(client, cmd([`${S}/${name}`, ...args]), undefined, timeoutMs);
+  function script(name: string, args: readonly string[], timeoutMs?: number): Promise<RunResult> {
+    return session().run([`${S}/${name}`, ...args], timeoutMs !== undefined ? { timeoutMs } : {});
   }
 
   async function scriptOk<T>(name: string, args: readonly string[], timeoutMs?: number): Promise<T> {
     const r = await script(name, args, timeoutMs);
-    if (r.code !== 0) throw new Error(explain(`${name} ${args.join(" ")}`, r));
+    if (r.code !== 0) throw new Error(explainFailure(host, `${name} ${args.join(" ")}`, r));
     return lastJson<T>(r.stdout);
   }
 
+  /** Whether `p` exists on the guest (`test -e`). */
+  const exists = async (p: string): Promise<boolean> => (await session().run(["test", "-e", p])).code === 0;
+
   /** Module names and each interface's driver: what the scripts must leave as they found it. */
   async function snapshot(): Promise<{ modules: string[]; dummy0: string; eth0: string }> {
-    const modules = (await sh("cut -d' ' -f1 /proc/modules | sort")).trim().split("\n");
+    const modules = (await sh(["cut", "-d", " ", "-f1", "/proc/modules"])).trim().split("\n").sort();
     const drv = async (ifname: string): Promise<string> =>
-      (await sh(`. ${REMOTE}/kernel-builds/lib/common.sh; nmtb_iface_module ${ifname}`)).trim();
+      (
+        await sh([
+          "bash",
+          "-c",
+          '. "$1"; nmtb_iface_module "$2"',
+          "bash",
+          `${REMOTE}/kernel-builds/lib/common.sh`,
+          ifname,
+        ])
+      ).trim();
     return { modules, dummy0: await drv("dummy0"), eth0: await drv("eth0") };
   }
 
-  const moduleLoaded = async (m: string): Promise<boolean> =>
-    (await run(client, `test -e /sys/module/${m}/initstate`)).code === 0;
-  const holdsNetmap = async (m: string): Promise<boolean> =>
-    (await run(client, `test -e /sys/module/netmap/holders/${m}`)).code === 0;
+  const moduleLoaded = (m: string): Promise<boolean> => exists(`/sys/module/${m}/initstate`);
+  const holdsNetmap = (m: string): Promise<boolean> => exists(`/sys/module/netmap/holders/${m}`);
 
   let before: { modules: string[]; dummy0: string; eth0: string };
 
   beforeAll(async () => {
     [host] = await startGuestHosts({ names: ["nmtb-kernel"] });
-    client = await connect(host);
-    release = (await sh("uname -r")).trim();
+    guest = await open();
+    release = (await sh(["uname", "-r"])).trim();
     // The scripts and the stand-in tree, as the deploy would ship them.
     const tgz = execFileSync(
       "tar",
       ["-C", ROOT, "-czf", "-", "kernel-builds/lib", "kernel-builds/netmap", "test/fixtures/fake-netmap"],
       { maxBuffer: 64 * 1024 * 1024 },
     );
-    await sh(
-      `rm -rf ${REMOTE} && mkdir -p ${REMOTE} && base64 -d | tar -xzf - -C ${REMOTE}`,
-      tgz.toString("base64"),
-    );
+    await sh(["rm", "-rf", REMOTE]);
+    await sh(["mkdir", "-p", REMOTE]);
+    await session().ok(["tar", "-xzf", "-", "-C", REMOTE], { stdin: tgz });
     // The test NIC: dummy0 from the stock dummy driver; modprobe.d makes any dummy create it
     // ("zz-" so it sorts after systemd's own "options dummy numdummies=0").
-    await sh("echo 'options dummy numdummies=1' > /etc/modprobe.d/zz-nmtb-test-dummy.conf && modprobe dummy");
-    await sh("for i in $(seq 50); do test -e /sys/class/net/dummy0 && exit 0; sleep 0.2; done; exit 1");
+    await session().ok(["tee", "/etc/modprobe.d/zz-nmtb-test-dummy.conf"], {
+      stdin: "options dummy numdummies=1\n",
+    });
+    await sh(["modprobe", "dummy"]);
+    await sh([
+      "bash",
+      "-c",
+      'for i in $(seq 50); do test -e "$1" && exit 0; sleep 0.2; done; exit 1',
+      "bash",
+      "/sys/class/net/dummy0",
+    ]);
     before = await snapshot();
   }, 15 * 60_000);
 
   afterAll(async () => {
-    if (client) {
+    if (guest) {
       // Best effort: leave nothing loaded even when a test failed half-way.
-      await run(client, `${S}/teardown.sh --keep-cache 0`, undefined, 120_000).catch(() => undefined);
-      client.end();
+      await guest
+        .run([`${S}/teardown.sh`, "--keep-cache", "0"], { timeoutMs: 120_000 })
+        .catch(() => undefined);
+      await guest.close();
     }
     if (host) await host.stop();
   }, 180_000);
@@ -251,9 +190,11 @@ describe("kernel builds: netmap scripts on a Debian guest (stand-in source tree)
     expect(r.stderr).toMatch(/build failed: make exited with an error/);
     expect(r.stderr).toMatch(/broken\.c is meant to fail/);
     // No build dir left behind, nothing installed, nothing loaded.
-    expect(await sh("ls /var/cache/netmap-testbed/build | grep -v '\\.log$\\|\\.lock$' || true")).toBe("");
-    expect((await run(client, `test -e /lib/modules/${release}/extra/netmap-testbed`)).code).not.toBe(0);
-    expect(await sh("ls /etc/depmod.d 2>/dev/null || true")).not.toMatch(/netmap-testbed/);
+    // `ls` output only, whatever its exit code (a missing directory lists nothing).
+    const builds = (await session().run(["ls", "/var/cache/netmap-testbed/build"])).stdout;
+    expect(builds.split("\n").filter((l) => l !== "" && !/\.log$|\.lock$/.test(l))).toEqual([]);
+    expect(await exists(`/lib/modules/${release}/extra/netmap-testbed`)).toBe(false);
+    expect((await session().run(["ls", "/etc/depmod.d"])).stdout).not.toMatch(/netmap-testbed/);
     expect(await snapshot()).toEqual(before);
   }, 700_000);
 
@@ -270,14 +211,15 @@ describe("kernel builds: netmap scripts on a Debian guest (stand-in source tree)
     expect(first.modules).toEqual(["dummy", "netmap"]);
     expect(first.apps).toEqual(expect.arrayContaining(["vale-ctl", "pkt-gen", "bridge", "lb"]));
     buildDir = first.buildDir;
-    const stampBefore = await sh(`stat -c %Y.%i ${q(buildDir)}/.nmtb-built ${q(buildDir)}/netmap.ko`);
+    const stamps = ["stat", "-c", "%Y.%i", `${buildDir}/.nmtb-built`, `${buildDir}/netmap.ko`];
+    const stampBefore = await sh(stamps);
     const second = await scriptOk<{ buildKey: string; built: boolean }>("build.sh", [
       ...args,
       "--config-key",
       "k1",
     ]);
     expect(second).toMatchObject({ buildKey: first.buildKey, built: false });
-    expect(await sh(`stat -c %Y.%i ${q(buildDir)}/.nmtb-built ${q(buildDir)}/netmap.ko`)).toBe(stampBefore);
+    expect(await sh(stamps)).toBe(stampBefore);
     const other = await scriptOk<{ buildKey: string; built: boolean }>(
       "build.sh",
       [...args, "--config-key", "k2"],
@@ -302,14 +244,14 @@ describe("kernel builds: netmap scripts on a Debian guest (stand-in source tree)
     }>("install.sh", ["--build-dir", buildDir, "--kernel-release", release], 300_000);
     expect(r).toMatchObject({ modules: ["dummy", "netmap"], patchedDrivers: ["dummy"], changed: true });
     expect(r.tools).toEqual(expect.arrayContaining(["vale-ctl", "pkt-gen"]));
-    expect((await sh("modinfo -n dummy")).trim()).toBe(
+    expect((await sh(["modinfo", "-n", "dummy"])).trim()).toBe(
       `/lib/modules/${release}/extra/netmap-testbed/dummy.ko`,
     );
-    expect((await sh("modinfo -F depends dummy")).trim()).toBe("netmap");
-    expect(await sh("cat /etc/depmod.d/netmap-testbed-$(uname -r).conf")).toMatch(
+    expect((await sh(["modinfo", "-F", "depends", "dummy"])).trim()).toBe("netmap");
+    expect(await sh(["cat", `/etc/depmod.d/netmap-testbed-${release}.conf`])).toMatch(
       /^override dummy \S+ extra\/netmap-testbed$/m,
     );
-    expect(await sh("/opt/netmap-testbed/bin/pkt-gen")).toMatch(/pkt-gen/);
+    expect(await sh(["/opt/netmap-testbed/bin/pkt-gen"])).toMatch(/pkt-gen/);
     const again = await scriptOk<{ changed: boolean }>("install.sh", [
       "--build-dir",
       buildDir,
@@ -356,10 +298,10 @@ describe("kernel builds: netmap scripts on a Debian guest (stand-in source tree)
     }>("load.sh", args, 300_000);
     expect(r.changed).toBe(true);
     expect(r.nics).toEqual([{ name: "dummy0", driver: "dummy", patched: true }]);
-    expect((await sh("cat /sys/module/netmap/parameters/max_bridges")).trim()).toBe("4");
-    expect((await sh("cat /sys/module/netmap/parameters/ptnet_vnet_hdr")).trim()).toBe("0");
+    expect((await sh(["cat", "/sys/module/netmap/parameters/max_bridges"])).trim()).toBe("4");
+    expect((await sh(["cat", "/sys/module/netmap/parameters/ptnet_vnet_hdr"])).trim()).toBe("0");
     expect(await holdsNetmap("dummy")).toBe(true);
-    expect(await sh("dmesg")).toMatch(
+    expect(await sh(["dmesg"])).toMatch(
       /dummy0[^\n]*: netmap-testbed stand-in: native netmap adapter attached/,
     );
     const again = await scriptOk<{ changed: boolean }>("load.sh", args);
@@ -372,50 +314,67 @@ describe("kernel builds: netmap scripts on a Debian guest (stand-in source tree)
     const p = await scriptOk<{ enabled: boolean }>("persist.sh", ["apply"]);
     expect(p.enabled).toBe(true);
     expect((await scriptOk<{ changed: boolean }>("persist.sh", ["apply"])).changed).toBe(false);
-    expect((await sh("cat /etc/modprobe.d/netmap-testbed.conf")).trim()).toMatch(
+    expect((await sh(["cat", "/etc/modprobe.d/netmap-testbed.conf"])).trim()).toMatch(
       /^options netmap max_bridges=4 ptnet_vnet_hdr=0$/m,
     );
     // Remove the installed build: the boot unit must notice and rebuild from the cache.
-    await sh(
-      `rm -rf /lib/modules/${release}/extra/netmap-testbed /etc/depmod.d/netmap-testbed-${release}.conf && depmod -a`,
-    );
-    const bootId = (await sh("cat /proc/sys/kernel/random/boot_id")).trim();
-    await run(client, "nohup sh -c 'sleep 1; systemctl reboot' >/dev/null 2>&1 &", undefined, 20_000);
-    client.end();
+    await sh([
+      "rm",
+      "-rf",
+      `/lib/modules/${release}/extra/netmap-testbed`,
+      `/etc/depmod.d/netmap-testbed-${release}.conf`,
+    ]);
+    await sh(["depmod", "-a"]);
+    const bootId = (await sh(["cat", "/proc/sys/kernel/random/boot_id"])).trim();
+    const rebooting = session();
+    guest = undefined;
+    await rebooting
+      .run(["bash", "-c", "nohup sh -c 'sleep 1; systemctl reboot' >/dev/null 2>&1 &"], { timeoutMs: 20_000 })
+      .catch((error: unknown) => {
+        // The reboot may take the connection down before the exit status arrives.
+        if (!(error instanceof HostConnectionError && error.failure === "connection-lost")) throw error;
+      });
+    await rebooting.close();
     // Bounded wait for SSH with the same pinned key and a new boot id.
     const deadline = Date.now() + 420_000;
-    let connected: Client | undefined;
     while (Date.now() < deadline) {
       await sleep(3000);
+      let candidate: GuestSession | undefined;
       try {
-        const c = await connect(host, 15_000);
-        const id = (await run(c, "cat /proc/sys/kernel/random/boot_id", undefined, 15_000)).stdout.trim();
+        candidate = await open(15_000);
+        const id = (
+          await candidate.run(["cat", "/proc/sys/kernel/random/boot_id"], { timeoutMs: 15_000 })
+        ).stdout.trim();
         if (id && id !== bootId) {
-          connected = c;
+          guest = candidate;
           break;
         }
-        c.end();
       } catch {
         // still rebooting
       }
+      await candidate?.close();
     }
-    if (!connected) throw new Error(`guest did not come back after reboot\n${host.consoleTail(40)}`);
-    client = connected;
+    if (!guest) throw new Error(`guest did not come back after reboot\n${host.consoleTail(40)}`);
     // The unit is a oneshot: wait until it has finished (bounded).
     await sh(
-      "for i in $(seq 600); do s=$(systemctl show -p ActiveState --value netmap-testbed-modules.service); " +
-        '[ "$s" = active ] && exit 0; [ "$s" = failed ] && { journalctl -b -u netmap-testbed-modules --no-pager | tail -40 >&2; exit 1; }; sleep 1; done; exit 1',
-      undefined,
+      [
+        "bash",
+        "-c",
+        'for i in $(seq 600); do s=$(systemctl show -p ActiveState --value "$1.service"); ' +
+          '[ "$s" = active ] && exit 0; [ "$s" = failed ] && { journalctl -b -u "$1" --no-pager | tail -40 >&2; exit 1; }; sleep 1; done; exit 1',
+        "bash",
+        "netmap-testbed-modules",
+      ],
       660_000,
     );
-    const journal = await sh("journalctl -b -u netmap-testbed-modules --no-pager");
+    const journal = await sh(["journalctl", "-b", "-u", "netmap-testbed-modules", "--no-pager"]);
     expect(journal).toMatch(/has no netmap-testbed build installed/);
-    expect((await sh("modinfo -n dummy")).trim()).toBe(
+    expect((await sh(["modinfo", "-n", "dummy"])).trim()).toBe(
       `/lib/modules/${release}/extra/netmap-testbed/dummy.ko`,
     );
-    expect((await sh("cat /sys/module/netmap/parameters/max_bridges")).trim()).toBe("4");
+    expect((await sh(["cat", "/sys/module/netmap/parameters/max_bridges"])).trim()).toBe("4");
     expect(await holdsNetmap("dummy")).toBe(true);
-    const dmesg = await sh("dmesg");
+    const dmesg = await sh(["dmesg"]);
     const netmapAt = dmesg.search(/netmap: loaded module/);
     const attachedAt = dmesg.search(/dummy0[^\n]*: netmap-testbed stand-in: native netmap adapter attached/);
     expect(netmapAt).toBeGreaterThanOrEqual(0);
@@ -437,10 +396,10 @@ describe("kernel builds: netmap scripts on a Debian guest (stand-in source tree)
     expect(now.eth0).toBe("virtio_net");
     expect(await moduleLoaded("netmap")).toBe(false);
     expect(await holdsNetmap("dummy")).toBe(false);
-    expect(await sh("ls /etc/depmod.d /etc/systemd/system 2>/dev/null || true")).not.toMatch(
+    expect((await session().run(["ls", "/etc/depmod.d", "/etc/systemd/system"])).stdout).not.toMatch(
       /netmap-testbed/,
     );
-    expect((await sh("modinfo -n dummy")).trim()).not.toMatch(/netmap-testbed/);
+    expect((await sh(["modinfo", "-n", "dummy"])).trim()).not.toMatch(/netmap-testbed/);
     const again = await scriptOk<{ clean: boolean; baseline: boolean }>("teardown.sh", ["--keep-cache", "1"]);
     expect(again).toMatchObject({ clean: true, baseline: false });
   }, 400_000);
