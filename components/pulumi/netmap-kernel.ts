@@ -14,6 +14,7 @@ import type { HostSpec, NetmapSettings } from "../topology/model";
 import { repeatFlag, scriptCommand } from "./host-script";
 import type { NetmapHost } from "./netmap-host";
 import { RemoteStep } from "./remote-step";
+import type { StepShare } from "./step-types";
 
 export interface NetmapKernelArgs {
   /** The host to build and load netmap on. */
@@ -28,6 +29,17 @@ export interface NetmapKernelArgs {
   persist?: boolean;
   /** Swap a driver even when it drives the management interface (the SSH session drops). Defaults to false. */
   allowManagementDriver?: boolean;
+  /**
+   * Identical hosts (same build key: same kernel release, source commit and build settings) build
+   * once in a deployment; the others import the build through the controller. Defaults to true.
+   */
+  shareBuilds?: boolean;
+  /**
+   * Controller directory keeping exported builds across deployments (`<buildKey>.tgz`, newest 8),
+   * so a later deploy to a new identical host imports too. Defaults to `$NMTB_ARTIFACT_CACHE_DIR`;
+   * unset: no controller cache (archives are kept in memory during one deployment only).
+   */
+  artifactCacheDir?: string;
 }
 
 /** The build and load half of what `prepare` found, as the next steps need it. */
@@ -93,6 +105,21 @@ export function buildArgs(
     ),
     ...(host.kernelSources ? ["--kernel-sources", host.kernelSources] : []),
   ];
+}
+
+/**
+ * How identical hosts share one build: the build key (kernel release + commit + build settings,
+ * the same on every host by construction) names it; build.sh --check-only finds a current one;
+ * export.sh packs it, import.sh unpacks it and has build.sh adopt it after checking its stamp.
+ */
+export function buildShare(buildKey: string, args: readonly string[], cacheDir?: string): StepShare {
+  return {
+    key: buildKey,
+    check: scriptCommand("netmap/build.sh", [...args, "--check-only"], { timeoutSec: 300 }),
+    export: scriptCommand("netmap/export.sh", ["--build-key", buildKey], { timeoutSec: 900 }),
+    import: scriptCommand("netmap/import.sh", args, { timeoutSec: 900 }),
+    ...(cacheDir ? { cacheDir } : {}),
+  };
 }
 
 /**
@@ -174,15 +201,19 @@ export class NetmapKernel extends pulumi.ComponentResource {
       .all([source, prepared])
       .apply(([src, host]) => netmapBuildKey(build.configKey, host.kernelRelease, src.commit));
 
+    const buildArgv = pulumi.all([source, prepared]).apply(([src, host]) => buildArgs(build, src, host));
+    const cacheDir = args.artifactCacheDir ?? process.env.NMTB_ARTIFACT_CACHE_DIR;
     const buildStep = new RemoteStep(
       `${name}-build`,
       {
         connection,
         step: "netmap-build",
-        create: pulumi
-          .all([source, prepared])
-          .apply(([src, host]) => scriptCommand("netmap/build.sh", buildArgs(build, src, host))),
+        create: buildArgv.apply((a) => scriptCommand("netmap/build.sh", a)),
         triggers: [fingerprint, this.buildKey],
+        share:
+          (args.shareBuilds ?? true)
+            ? pulumi.all([buildArgv, this.buildKey]).apply(([a, key]) => buildShare(key, a, cacheDir))
+            : undefined,
       },
       { ...child, dependsOn: [fetch] },
     );

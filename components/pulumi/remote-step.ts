@@ -2,7 +2,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { packageRoot } from "./package-root";
-import type { RemoteStepInputs, RemoteStepOutputs, StepCommand, StepConnection } from "./step-types";
+import type {
+  RemoteStepInputs,
+  RemoteStepOutputs,
+  StepCommand,
+  StepConnection,
+  StepShare,
+} from "./step-types";
 
 /**
  * The compiled step runner. Pulumi runs dynamic providers in a separate Node process from a
@@ -79,6 +85,8 @@ export interface RemoteStepArgs {
   read?: InputCommand;
   /** A change in any of these replaces the step (delete, then create). Defaults to []. */
   triggers?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Identical hosts' steps with the same key run create once and import the result (StepShare). */
+  share?: pulumi.Input<StepShare>;
 }
 
 /**
@@ -97,6 +105,7 @@ export class RemoteStep extends pulumi.dynamic.Resource {
       delete: args.delete,
       read: args.read,
       triggers: args.triggers ?? [],
+      share: args.share,
       result: undefined,
     };
     super(defaultProvider(), name, props, {

@@ -3,12 +3,52 @@
  * loads (from the compiled package) in Pulumi's provider process, and what the end-to-end tests
  * call directly: the same code either way.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { HostSession } from "../host";
-import type { RemoteStepInputs, RemoteStepOutputs, StepCommand, StepConnection } from "./step-types";
+import type {
+  RemoteStepInputs,
+  RemoteStepOutputs,
+  StepCommand,
+  StepConnection,
+  StepShare,
+} from "./step-types";
 
 const DEFAULT_TIMEOUT_SEC = 3600;
 
-const sessions = new Map<string, HostSession>();
+/** What the runner needs of a host session (a seam: tests substitute a fake). */
+export type StepSession = Pick<HostSession, "run" | "runChecked" | "close">;
+
+/** Makes the session for a host the first time a step runs there. */
+export type StepSessionFactory = (connection: StepConnection) => StepSession;
+
+const hostSessionFactory: StepSessionFactory = (connection) =>
+  new HostSession({
+    name: connection.host,
+    address: connection.address,
+    port: connection.port,
+    user: connection.user,
+    hostKey: connection.hostKey,
+    credentials: {
+      privateKey: connection.privateKey,
+      password: connection.password,
+      agent: connection.agentSocket,
+    },
+  });
+
+let sessionFactory: StepSessionFactory = hostSessionFactory;
+
+const sessions = new Map<string, StepSession>();
+
+/**
+ * Tests only: sessions come from `factory` (undefined: real ssh2 sessions again). Forgets the
+ * pooled sessions and the shared-artifact state without closing anything.
+ */
+export function setSessionFactoryForTests(factory?: StepSessionFactory): void {
+  sessionFactory = factory ?? hostSessionFactory;
+  sessions.clear();
+  shares.clear();
+}
 
 function sessionKey(connection: StepConnection): string {
   return JSON.stringify([
@@ -21,31 +61,21 @@ function sessionKey(connection: StepConnection): string {
 }
 
 /** One connection per host for the whole provider process; steps share it through channels. */
-export function sessionFor(connection: StepConnection): HostSession {
+export function sessionFor(connection: StepConnection): StepSession {
   const key = sessionKey(connection);
   let session = sessions.get(key);
   if (!session) {
-    session = new HostSession({
-      name: connection.host,
-      address: connection.address,
-      port: connection.port,
-      user: connection.user,
-      hostKey: connection.hostKey,
-      credentials: {
-        privateKey: connection.privateKey,
-        password: connection.password,
-        agent: connection.agentSocket,
-      },
-    });
+    session = sessionFactory(connection);
     sessions.set(key, session);
   }
   return session;
 }
 
-/** Closes every pooled connection (tests; the provider process simply exits). */
+/** Closes every pooled connection and forgets shared artifacts (tests; the provider process simply exits). */
 export async function closeStepSessions(): Promise<void> {
   const all = [...sessions.values()];
   sessions.clear();
+  shares.clear();
   await Promise.all(all.map((session) => session.close()));
 }
 
@@ -69,17 +99,25 @@ export function lastJsonObject(stdout: string): Record<string, unknown> {
   return {};
 }
 
+function runOptions(connection: StepConnection, command: StepCommand, stdin?: Buffer) {
+  return {
+    env: command.env ? { ...command.env } : undefined,
+    stdin: stdin ?? command.stdin,
+    sudo: connection.user !== "root",
+    timeoutMs: (command.timeoutSec ?? DEFAULT_TIMEOUT_SEC) * 1000,
+  };
+}
+
 export async function runStepCommand(
   connection: StepConnection,
   step: string,
   command: StepCommand,
 ): Promise<Record<string, unknown>> {
-  const result = await sessionFor(connection).runChecked(step, [...command.argv], {
-    env: command.env ? { ...command.env } : undefined,
-    stdin: command.stdin,
-    sudo: connection.user !== "root",
-    timeoutMs: (command.timeoutSec ?? DEFAULT_TIMEOUT_SEC) * 1000,
-  });
+  const result = await sessionFor(connection).runChecked(
+    step,
+    [...command.argv],
+    runOptions(connection, command),
+  );
   return lastJsonObject(result.stdout);
 }
 
@@ -87,8 +125,281 @@ function stepId(inputs: RemoteStepInputs): string {
   return `${inputs.connection.host}/${inputs.step}`;
 }
 
-export async function createStep(inputs: RemoteStepInputs): Promise<{ id: string; outs: RemoteStepOutputs }> {
+// ---------------------------------------------------------------- artifacts shared across hosts
+
+/** The host whose artifacts a key's other steps receive, once its create is done. */
+interface ShareSource {
+  readonly connection: StepConnection;
+  readonly step: string;
+  readonly export: StepCommand;
+}
+
+/** Per key, for the provider process (= one deployment): every host's step of that key sees it. */
+interface ShareEntry {
+  /** The first step's outcome: its host when it has the artifacts, undefined when it failed. */
+  readonly source: Promise<ShareSource | undefined>;
+  /** The exported archive while steps still import it; dropped when the last one is done. */
+  archive?: Promise<Archive | undefined>;
+  /** Steps currently waiting for or importing `archive`. */
+  holders: number;
+}
+
+const shares = new Map<string, ShareEntry>();
+
+interface Archive {
+  readonly bytes: Buffer;
+  /** Time the export took on the source host (0: read from the controller cache). */
+  readonly exportMs: number;
+  /** The source host, or "controller cache". */
+  readonly from: string;
+}
+
+/** How a shared step got its artifacts; added to the step's result as `share`. */
+export interface ShareReport {
+  /** present: the host had them; built: compiled here; imported: received them. */
+  readonly role: "present" | "built" | "imported";
+  /** Imported: the host (or "controller cache") they came from. */
+  readonly from?: string;
+  /** Imported: archive size. */
+  readonly bytes?: number;
+  /** Imported: time of the export on the source host (0 when it came from the controller cache). */
+  readonly exportMs?: number;
+  /** Imported: time of the import on this host. */
+  readonly importMs?: number;
+  /** Why an import was not used (the step then built itself). */
+  readonly fallback?: string;
+}
+
+const CACHE_KEEP = 8;
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function cacheFile(share: StepShare): string | undefined {
+  if (!share.cacheDir || !/^[A-Za-z0-9._-]{1,128}$/.test(share.key)) return undefined;
+  return path.join(share.cacheDir, `${share.key}.tgz`);
+}
+
+function readCache(share: StepShare): Buffer | undefined {
+  const file = cacheFile(share);
+  if (!file) return undefined;
+  try {
+    return fs.readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Atomic write, then keep only the newest CACHE_KEEP archives. A cache that cannot be written is skipped. */
+function writeCache(share: StepShare, archive: Buffer): void {
+  const file = cacheFile(share);
+  if (!file || !share.cacheDir) return;
+  try {
+    fs.mkdirSync(share.cacheDir, { recursive: true });
+    const temporary = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(temporary, archive);
+    fs.renameSync(temporary, file);
+    const archives = fs
+      .readdirSync(share.cacheDir)
+      .filter((name) => name.endsWith(".tgz"))
+      .map((name) => path.join(share.cacheDir ?? "", name))
+      .map((p) => ({ p, mtime: fs.statSync(p).mtimeMs }))
+      .sort((a, b) => b.mtime - a.mtime);
+    for (const old of archives.slice(CACHE_KEEP)) fs.rmSync(old.p, { force: true });
+  } catch {
+    // a controller cache is an optimisation: without it the next deploy builds
+  }
+}
+
+function dropCache(share: StepShare): void {
+  const file = cacheFile(share);
+  if (file) fs.rmSync(file, { force: true });
+}
+
+/** share.check: the create result when the host already has the artifacts, else undefined. */
+async function checkPresent(
+  inputs: RemoteStepInputs,
+  share: StepShare,
+): Promise<Record<string, unknown> | undefined> {
+  try {
+    const result = await sessionFor(inputs.connection).run(
+      `${inputs.step} (check)`,
+      [...share.check.argv],
+      runOptions(inputs.connection, share.check),
+    );
+    if (result.code !== 0) return undefined;
+    const json = lastJsonObject(result.stdout);
+    return Object.keys(json).length > 0 ? json : undefined;
+  } catch {
+    return undefined; // the create that follows reports connection trouble
+  }
+}
+
+/** share.export on the source host: the archive, or undefined (with the reason) when it failed. */
+async function exportArchive(share: StepShare, source: ShareSource): Promise<Archive> {
+  const cached = readCache(share);
+  if (cached) return { bytes: cached, exportMs: 0, from: "controller cache" };
+  const started = performance.now();
+  const result = await sessionFor(source.connection).run(
+    `${source.step} (export)`,
+    [...source.export.argv],
+    runOptions(source.connection, source.export),
+  );
+  if (result.code !== 0 || result.truncated || result.stdoutBytes.length === 0) {
+    const why = result.truncated
+      ? "archive larger than the session's output limit"
+      : `exit ${String(result.code)}: ${result.stderr.trim().split("\n").slice(-3).join(" | ")}`;
+    throw new Error(`export on ${source.connection.host} failed (${why})`);
+  }
+  writeCache(share, result.stdoutBytes);
+  return {
+    bytes: result.stdoutBytes,
+    exportMs: Math.round(performance.now() - started),
+    from: source.connection.host,
+  };
+}
+
+/** share.import with the archive on stdin: the create result, or an Error saying why not. */
+async function importArchive(
+  inputs: RemoteStepInputs,
+  share: StepShare,
+  archive: Buffer,
+): Promise<{ result: Record<string, unknown>; importMs: number } | Error> {
+  const started = performance.now();
+  try {
+    const result = await sessionFor(inputs.connection).run(
+      `${inputs.step} (import)`,
+      [...share.import.argv],
+      runOptions(inputs.connection, share.import, archive),
+    );
+    if (result.code !== 0) {
+      const tail = result.stderr.trim().split("\n").slice(-3).join(" | ");
+      return new Error(`import on ${inputs.connection.host} failed (exit ${String(result.code)}: ${tail})`);
+    }
+    return { result: lastJsonObject(result.stdout), importMs: Math.round(performance.now() - started) };
+  } catch (error) {
+    return new Error(`import on ${inputs.connection.host} failed: ${describe(error)}`);
+  }
+}
+
+/** The first step of a key: has it, imports from the controller cache, or builds. */
+async function leadShared(
+  inputs: RemoteStepInputs,
+  share: StepShare,
+): Promise<{ result: Record<string, unknown>; report: ShareReport }> {
+  const present = await checkPresent(inputs, share);
+  if (present) return { result: present, report: { role: "present" } };
+  let fallback: string | undefined;
+  const cached = readCache(share);
+  if (cached) {
+    const imported = await importArchive(inputs, share, cached);
+    if (!(imported instanceof Error)) {
+      return {
+        result: imported.result,
+        report: {
+          role: "imported",
+          from: "controller cache",
+          bytes: cached.length,
+          exportMs: 0,
+          importMs: imported.importMs,
+        },
+      };
+    }
+    fallback = imported.message;
+    dropCache(share);
+  }
   const result = await runStepCommand(inputs.connection, inputs.step, inputs.create);
+  return { result, report: { role: "built", ...(fallback ? { fallback } : {}) } };
+}
+
+/** A later step of a key: has it, or waits for the first and imports its archive, or builds. */
+async function followShared(
+  inputs: RemoteStepInputs,
+  share: StepShare,
+  entry: ShareEntry,
+): Promise<{ result: Record<string, unknown>; report: ShareReport }> {
+  const present = await checkPresent(inputs, share);
+  if (present) return { result: present, report: { role: "present" } };
+  const source = await entry.source;
+  let fallback = `the first ${inputs.step} of this key failed`;
+  if (source) {
+    entry.holders++;
+    try {
+      entry.archive ??= exportArchive(share, source);
+      const archive = await entry.archive;
+      if (archive) {
+        const imported = await importArchive(inputs, share, archive.bytes);
+        if (!(imported instanceof Error)) {
+          return {
+            result: imported.result,
+            report: {
+              role: "imported",
+              from: archive.from,
+              bytes: archive.bytes.length,
+              exportMs: archive.exportMs,
+              importMs: imported.importMs,
+            },
+          };
+        }
+        fallback = imported.message;
+      } else {
+        fallback = `export from ${source.connection.host} failed`;
+      }
+    } catch (error) {
+      fallback = describe(error);
+    } finally {
+      // Bounded memory: nobody needs the bytes once the last holder is done (a later step
+      // exports again, or reads the controller cache).
+      entry.holders--;
+      if (entry.holders === 0) entry.archive = undefined;
+    }
+  }
+  const result = await runStepCommand(inputs.connection, inputs.step, inputs.create);
+  return { result, report: { role: "built", fallback } };
+}
+
+/** create with artifact sharing (see StepShare); falls back to a plain create whenever sharing cannot help. */
+async function createShared(inputs: RemoteStepInputs, share: StepShare): Promise<Record<string, unknown>> {
+  const existing = shares.get(share.key);
+  let outcome: { result: Record<string, unknown>; report: ShareReport };
+  if (existing) {
+    outcome = await followShared(inputs, share, existing);
+  } else {
+    // Registered before the first await: a concurrent step of the same key must find it.
+    let settle: (source: ShareSource | undefined) => void = () => undefined;
+    const entry: ShareEntry = { source: new Promise((resolve) => (settle = resolve)), holders: 0 };
+    shares.set(share.key, entry);
+    try {
+      outcome = await leadShared(inputs, share);
+    } catch (error) {
+      settle(undefined);
+      if (shares.get(share.key) === entry) shares.delete(share.key);
+      throw error;
+    }
+    const source: ShareSource = { connection: inputs.connection, step: inputs.step, export: share.export };
+    settle(source);
+    const file = cacheFile(share);
+    if (file && !fs.existsSync(file)) {
+      // With a controller cache, export at once (before the host's next step uses the build
+      // directory); steps of this key waiting meanwhile take the same archive.
+      entry.holders++;
+      entry.archive ??= exportArchive(share, source).catch(() => undefined);
+      try {
+        await entry.archive;
+      } finally {
+        entry.holders--;
+        if (entry.holders === 0) entry.archive = undefined;
+      }
+    }
+  }
+  return { ...outcome.result, share: outcome.report };
+}
+
+export async function createStep(inputs: RemoteStepInputs): Promise<{ id: string; outs: RemoteStepOutputs }> {
+  const result = inputs.share
+    ? await createShared(inputs, inputs.share)
+    : await runStepCommand(inputs.connection, inputs.step, inputs.create);
   return { id: stepId(inputs), outs: { ...inputs, result } };
 }
 
@@ -120,8 +431,8 @@ export async function updateStep(
   _olds: RemoteStepOutputs,
   news: RemoteStepInputs,
 ): Promise<{ outs: RemoteStepOutputs }> {
-  const result = await runStepCommand(news.connection, news.step, news.create);
-  return { outs: { ...news, result } };
+  const { outs } = await createStep(news);
+  return { outs };
 }
 
 /** Refresh: the live state, or no id when the thing is gone (Pulumi then shows it as deleted). */

@@ -30,6 +30,30 @@ export interface StepCommand {
   readonly timeoutSec?: number;
 }
 
+/**
+ * Reuse of a step's artifacts across identical hosts (docs/kernel-builds.md, "Reuse across
+ * hosts"). Steps with the same `key` in one deployment produce identical artifacts; the first one
+ * runs its create, the others receive its artifacts through the controller instead.
+ */
+export interface StepShare {
+  /** Equal keys mean interchangeable artifacts (for a netmap build: the build key). */
+  readonly key: string;
+  /**
+   * Changes nothing: exits 0 and prints the create result when the host already has the
+   * artifacts; any other exit means it has not. A host that has them neither waits nor imports.
+   */
+  readonly check: StepCommand;
+  /** Run on a host that has the artifacts: prints them as one archive (bytes) on stdout. */
+  readonly export: StepCommand;
+  /** Run on a host that has not: reads export's archive on stdin, prints the create result. */
+  readonly import: StepCommand;
+  /**
+   * Controller directory keeping archives across deployments (`<key>.tgz`), so a later deploy to
+   * a new identical host imports too. Absent: archives live in memory for one deployment only.
+   */
+  readonly cacheDir?: string;
+}
+
 export interface RemoteStepInputs {
   readonly connection: StepConnection;
   /** Step name for messages and log prefixes, e.g. "netmap-build". */
@@ -44,6 +68,8 @@ export interface RemoteStepInputs {
   readonly read?: StepCommand;
   /** Any change here replaces the step: its delete runs, then its create. */
   readonly triggers: readonly string[];
+  /** Reuse the create's artifacts across identical hosts; not part of the diff (see StepShare). */
+  readonly share?: StepShare;
 }
 
 export interface RemoteStepOutputs extends RemoteStepInputs {

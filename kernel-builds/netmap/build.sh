@@ -11,7 +11,7 @@ usage() {
   cat <<'USAGE'
 usage: build.sh --source-dir DIR --commit C --config-key K [--kernel-release R]
                 [--driver DRV]... [--select-version DRV:VER]... [--configure-arg ARG]...
-                [--kernel-sources DIR] [--jobs N]
+                [--kernel-sources DIR] [--jobs N] [--check-only | --adopt DIR]
 
   --source-dir DIR        netmap source tree (fetch.sh's sourceDir); never written to
   --commit C              fetch.sh's commit (git sha or sha256:<hex>)
@@ -24,10 +24,14 @@ usage: build.sh --source-dir DIR --commit C --config-key K [--kernel-release R]
                           script sets itself are refused
   --kernel-sources DIR    full kernel sources (in-tree driver patching)
   --jobs N                make -j (default: nproc)
+  --check-only            never build: print the result if the build is current, else exit 3
+  --adopt DIR             take DIR (another host's build of the same key, unpacked by import.sh
+                          into $NMTB_CACHE_DIR/build/) instead of building; its stamp must hold
+                          this host's fingerprint for these arguments
 
 buildKey = sha256("netmap-testbed/netmap-build/v1\n" K "\n" R "\n" C "\n"), hex.
 environment: NMTB_CACHE_DIR (builds in $NMTB_CACHE_DIR/build/<buildKey>), NMTB_STATE_DIR
-stdout: {"buildKey","buildDir","built","kernelRelease","commit","drivers","modules","apps","log"}
+stdout: {"buildKey","buildDir","built","imported","kernelRelease","commit","drivers","modules","apps","log"}
 USAGE
 }
 
@@ -37,6 +41,8 @@ config_key=""
 release=""
 kernel_sources=""
 jobs=""
+check_only=0
+adopt_dir=""
 drivers=()
 versions=()
 extra_args=()
@@ -49,6 +55,8 @@ while [[ $# -gt 0 ]]; do
     --kernel-release) release="$(nmtb_flag_value "$@")"; shift 2 ;;
     --kernel-sources) kernel_sources="$(nmtb_flag_value "$@")"; shift 2 ;;
     --jobs) jobs="$(nmtb_flag_value "$@")"; shift 2 ;;
+    --check-only) check_only=1; shift ;;
+    --adopt) adopt_dir="$(nmtb_flag_value "$@")"; shift 2 ;;
     --driver) drivers+=("$(nmtb_flag_value "$@")"); shift 2 ;;
     --select-version) versions+=("$(nmtb_flag_value "$@")"); shift 2 ;;
     --configure-arg) extra_args+=("$(nmtb_flag_value "$@")"); shift 2 ;;
@@ -65,6 +73,8 @@ nmtb_require_name "$config_key" --config-key
 [[ -n $release ]] || release="$(uname -r)"
 nmtb_require_release "$release"
 [[ -z $kernel_sources ]] || nmtb_require_path "$kernel_sources" --kernel-sources
+[[ -z $adopt_dir ]] || nmtb_require_path "$adopt_dir" --adopt
+((check_only == 0)) || [[ -z $adopt_dir ]] || nmtb_usage_error "--check-only and --adopt exclude each other"
 [[ -n $jobs ]] || jobs="$(nproc)"
 nmtb_require_uint "$jobs" --jobs
 ((jobs >= 1)) || nmtb_usage_error "--jobs must be at least 1"
@@ -125,27 +135,31 @@ list_modules() {
 }
 
 emit() {
-  local built="$1" m
+  local built="$1" imported="${2:-0}" m
   local -a mods=() names=() apps=()
   mapfile -t mods < <(list_modules)
   for m in "${mods[@]}"; do names+=("$(basename "$m" .ko)"); done
   if [[ -f "$build_dir/netmap.mak" ]]; then
     read -r -a apps <<<"$(sed -n 's/^APPS_LIST[[:space:]]*[:]*=[[:space:]]*//p' "$build_dir/netmap.mak" | head -n1)"
   fi
-  printf '{"buildKey":%s,"buildDir":%s,"built":%s,"kernelRelease":%s,"commit":%s,"drivers":%s,"modules":%s,"apps":%s,"log":%s}\n' \
-    "$(nmtb_json_str "$build_key")" "$(nmtb_json_str "$build_dir")" "$(nmtb_json_bool "$built")" \
+  printf '{"buildKey":%s,"buildDir":%s,"built":%s,"imported":%s,"kernelRelease":%s,"commit":%s,"drivers":%s,"modules":%s,"apps":%s,"log":%s}\n' \
+    "$(nmtb_json_str "$build_key")" "$(nmtb_json_str "$build_dir")" "$(nmtb_json_bool "$built")" "$(nmtb_json_bool "$imported")" \
     "$(nmtb_json_str "$release")" "$(nmtb_json_str "$commit")" "$(nmtb_json_array "${sorted_drivers[@]}")" \
     "$(nmtb_json_array "${names[@]}")" "$(nmtb_json_array "${apps[@]}")" "$(nmtb_json_str "$log")"
 }
 
 remember() {
-  # What persist.sh's boot-time rebuild needs: this argv minus the kernel release.
+  # What persist.sh's boot-time rebuild needs: this argv minus the kernel release (and the modes).
   local -a keep=() i
   mkdir -p "$NMTB_STATE_DIR/netmap"
   i=0
   while ((i < ${#orig_args[@]})); do
-    if [[ ${orig_args[i]} == --kernel-release ]]; then
+    if [[ ${orig_args[i]} == --kernel-release || ${orig_args[i]} == --adopt ]]; then
       i=$((i + 2))
+      continue
+    fi
+    if [[ ${orig_args[i]} == --check-only ]]; then
+      i=$((i + 1))
       continue
     fi
     keep+=("${orig_args[i]}")
@@ -157,8 +171,43 @@ remember() {
 
 if [[ -f $stamp && "$(cat "$stamp")" == "$fingerprint" ]]; then
   nmtb_log "build $build_key is up to date ($build_dir): nothing to do"
+  [[ -z $adopt_dir ]] || rm -rf "$adopt_dir"
   remember
   emit 0
+  exit 0
+fi
+if ((check_only)); then
+  nmtb_log "no current build $build_key in $build_dir"
+  exit 3
+fi
+if [[ -n $adopt_dir ]]; then
+  # Another host's build of the same key (import.sh). Its stamp is that host's fingerprint of its
+  # arguments, which includes the source and kernel-sources paths: equal means it was made from
+  # the same inputs at the same paths, which the build directory refers to (netmap.mak, links).
+  adopt_fail() {
+    rm -rf "$adopt_dir"
+    nmtb_die "cannot adopt the imported build: $1"
+  }
+  [[ $(dirname "$adopt_dir") == "$build_root" && -d $adopt_dir && ! -L $adopt_dir ]] ||
+    adopt_fail "$adopt_dir is not a directory in $build_root"
+  [[ -f "$adopt_dir/.nmtb-built" ]] || adopt_fail "it has no build stamp (an incomplete build)"
+  [[ "$(cat "$adopt_dir/.nmtb-built")" == "$fingerprint" ]] ||
+    adopt_fail "it was built from other inputs or paths than these arguments give on this host (stamp fingerprint differs)"
+  [[ -n "$(find "$adopt_dir" -path "$adopt_dir/netmap-tmpdir" -prune -o -type f -name netmap.ko -print -quit)" ]] ||
+    adopt_fail "it has no netmap.ko"
+  # fetch.sh put this host's copy of the same sources here, possibly after the other host built:
+  # outputs must not look older than their sources, or make (install-apps) would redo the work.
+  now="$(date +%s)"
+  find "$adopt_dir" -exec touch -h -c -d "@$now" {} +
+  rm -rf "$build_dir"
+  mv "$adopt_dir" "$build_dir"
+  {
+    printf '# netmap-testbed build %s for %s, commit %s\n' "$build_key" "$release" "$commit"
+    printf '# imported from another host, not built here\n'
+  } >"$log"
+  nmtb_log "adopted the imported build $build_key in $build_dir"
+  remember
+  emit 0 1
   exit 0
 fi
 if [[ -e $build_dir ]]; then
