@@ -21,6 +21,8 @@ async function runStack(stack: string, extra: Record<string, string> = {}): Prom
   return runMockedProgram(
     () => {
       jest.isolateModules(() => {
+        // The program is a module with effects, loaded afresh per stack as Pulumi loads it.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
         require("./index");
       });
     },
