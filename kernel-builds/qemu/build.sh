@@ -89,17 +89,20 @@ prefix_is_ours() {
 stamp_field() { sed -n "${1}p" "$stamp" 2>/dev/null || true; }
 
 emit() {
-  local changed="$1" commit="$2" source="$3"
-  printf '{"action":%s,"configKey":%s,"prefix":%s,"binary":%s,"commit":%s,"source":%s,"changed":%s,"built":%s}\n' \
+  local changed="$1" commit="$2" source="$3" extra="${4:-}"
+  printf '{"action":%s,"configKey":%s,"prefix":%s,"binary":%s,"commit":%s,"source":%s,"changed":%s,"built":%s%s}\n' \
     "$(nmtb_json_str "$action")" "$(nmtb_json_str "$key")" "$(nmtb_json_str "$prefix")" \
     "$(nmtb_json_str "$binary")" "$([[ -n $commit && $commit != - ]] && nmtb_json_str "$commit" || echo null)" \
     "$([[ -n $source ]] && nmtb_json_str "$source" || echo null)" "$(nmtb_json_bool "$changed")" \
-    "$(nmtb_json_bool "$([[ -f $stamp && -x $binary ]] && echo 1 || echo 0)")"
+    "$(nmtb_json_bool "$([[ -f $stamp && -x $binary ]] && echo 1 || echo 0)")" "${extra:+,$extra}"
 }
 
 case "$action" in
   status)
-    emit false "$(stamp_field 2)" "$(stamp_field 3)"
+    # "present" (read by refresh): the prefix holds a build stamped with this key.
+    present=0
+    [[ $(stamp_field 1) == "$key" && -x $binary ]] && present=1
+    emit false "$(stamp_field 2)" "$(stamp_field 3)" "\"present\":$(nmtb_json_bool "$present")"
     exit 0
     ;;
   remove)

@@ -113,7 +113,10 @@ fail_corrupted() {
 case "$action" in
   status)
     read_state
-    emit false
+    # "present" (read by refresh): the port exists and is attached to this switch, intact.
+    present=0
+    ((attached && !corrupted)) && present=1
+    emit false "\"present\":$(nmtb_json_bool "$present")"
     ;;
 
   apply)

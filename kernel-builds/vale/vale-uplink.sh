@@ -86,20 +86,22 @@ read_state() {
 }
 
 emit() {
-  local changed="$1"
+  local changed="$1" extra="${2:-}"
   printf '{"action":%s,"switch":%s,"interface":%s,"name":%s,"attached":%s,"hostStack":%s,"changed":%s,' \
     "$(nmtb_json_str "$action")" "$(nmtb_json_str "$switch")" "$(nmtb_json_str "$iface")" \
     "$(nmtb_json_str "$name")" "$(nmtb_json_bool "$attached")" "$(nmtb_json_bool "$attached_host")" \
     "$(nmtb_json_bool "$changed")"
-  printf '"bridgeIdx":%s,"portIdx":%s,"otherSwitch":%s,"switchPorts":%s}\n' \
+  printf '"bridgeIdx":%s,"portIdx":%s,"otherSwitch":%s,"switchPorts":%s%s}\n' \
     "${bridge_idx:-null}" "${port_idx:-null}" \
-    "$([[ -n $other_switch ]] && nmtb_json_str "$other_switch" || echo null)" "$(nmtb_vale_switch_json "$switch")"
+    "$([[ -n $other_switch ]] && nmtb_json_str "$other_switch" || echo null)" "$(nmtb_vale_switch_json "$switch")" \
+    "${extra:+,$extra}"
 }
 
 case "$action" in
   status)
     read_state
-    emit false
+    # "present" (read by refresh): the interface is attached to this switch.
+    emit false "\"present\":$(nmtb_json_bool "$attached")"
     ;;
 
   attach)

@@ -185,8 +185,9 @@ if [[ $action == status ]]; then
   if nmtb_have_systemd && [[ -f $unit_path ]]; then
     active="$(nmtb_json_str "$(systemctl is-active "$unit" 2>/dev/null || true)")"
   fi
-  printf '{"name":%s,"unit":%s,"running":%s,"pid":%s,"activeState":%s,"sshPort":%s,"argv":%s,"overlay":%s}\n' \
-    "$(nmtb_json_str "$name")" "$([[ -f $unit_path ]] && nmtb_json_str "$unit" || echo null)" \
+  # "present" (the convention every status follows, read by refresh): the VM is running.
+  printf '{"present":%s,"name":%s,"unit":%s,"running":%s,"pid":%s,"activeState":%s,"sshPort":%s,"argv":%s,"overlay":%s}\n' \
+    "$(nmtb_json_bool "$running")" "$(nmtb_json_str "$name")" "$([[ -f $unit_path ]] && nmtb_json_str "$unit" || echo null)" \
     "$(nmtb_json_bool "$running")" "${pid:-null}" "$active" "$(meta_get ssh_port | grep . || echo null)" \
     "$( ((running)) && json_cmdline "$pid" || echo null)" "$([[ -f $overlay ]] && nmtb_json_str "$overlay" || echo null)"
   exit 0
@@ -392,6 +393,9 @@ fail_start() {
   STOP_GRACEFUL=0 STOP_KILLED=0
   timeout=5
   stop_vm >/dev/null 2>&1 || true
+  # Like stop: a VM that is not running keeps no overlay (a retry must not boot a half-initialised
+  # disk), no unit, socket or pidfile; the console log stays for the post-mortem.
+  rm -f -- "$overlay" "$qmp_sock" "$pidfile" "$argv_file" "$meta_file"
   exit 1
 }
 

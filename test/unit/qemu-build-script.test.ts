@@ -100,7 +100,19 @@ describe("kernel-builds/qemu/build.sh", () => {
     expect(second.json).toMatchObject({ changed: false, built: true });
     expect(builds()).toBe(1);
 
-    expect(build(["status", "--config-key", "k1"]).json).toMatchObject({ built: true, source: tree });
+    expect(build(["status", "--config-key", "k1"]).json).toMatchObject({
+      present: true,
+      built: true,
+      source: tree,
+    });
+    // "present" (what refresh reads) needs this key's stamp in the prefix, not just any build.
+    expect(build(["status", "--config-key", "k9", "--prefix", prefix]).json).toMatchObject({
+      present: false,
+      built: true,
+    });
+    expect(build(["status", "--config-key", "k9"]).json).toMatchObject({ present: false, built: false });
+    // Apply/remove results carry no "present": it belongs to status.
+    expect(second.json).not.toHaveProperty("present");
   });
 
   it("clones a git repository at a ref, fetches ui/keycodemapdb, records the commit", () => {
@@ -234,6 +246,7 @@ describe("kernel-builds/qemu/build.sh", () => {
     expect(build(["--remove", "--config-key", "k7"]).json).toMatchObject({ action: "remove", changed: true });
     expect(fs.existsSync(prefix)).toBe(false);
     expect(build(["remove", "--config-key", "k7"]).json).toMatchObject({ changed: false, built: false });
+    expect(build(["status", "--config-key", "k7"]).json).toMatchObject({ present: false, built: false });
   });
 
   it("rejects bad arguments with exit 2", () => {

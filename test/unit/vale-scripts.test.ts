@@ -147,12 +147,32 @@ describe("vale-port.sh", () => {
     expect(calls()).toContain("-n v0 -m 3");
   });
 
+  it("status: present only while the port exists and is attached to the given switch", () => {
+    expect(port("status").json).toMatchObject({ present: false, exists: false });
+    expect(port("apply").status).toBe(0);
+    expect(port("status").json).toMatchObject({ present: true, exists: true, attached: true });
+    // Attached elsewhere is not "as created".
+    expect(run(portScript, ["status", "--switch", "vale1", "--port", "v0"]).json).toMatchObject({
+      present: false,
+      otherSwitch: "vale0",
+    });
+    // Detached behind our back: the netdev still exists, but the step's port is not there as created.
+    expect(valeCtl("-d", "vale0:v0").status).toBe(0);
+    expect(port("status").json).toMatchObject({ present: false, exists: true, attached: false });
+    expect(port("apply").status).toBe(0);
+    expect(port("remove").status).toBe(0);
+    expect(port("status").json).toMatchObject({ present: false, exists: false });
+    // Only status reports "present".
+    expect(port("apply").json).not.toHaveProperty("present");
+  });
+
   it("status reports the listing, also for an absent port", () => {
     expect(run(portScript, ["apply", "--switch", "vale0", "--port", "v1"]).status).toBe(0);
     const r = port("status");
     expect(r.status).toBe(0);
     expect(r.json).toEqual({
       action: "status",
+      present: false,
       switch: "vale0",
       port: "v0",
       name: "vale0:v0",
@@ -173,7 +193,7 @@ describe("vale-port.sh", () => {
     valeCtl("-g", "v0"); // what someone else might do by hand
     const s = port("status");
     expect(s.status).toBe(0);
-    expect(s.json).toMatchObject({ corrupted: true, attached: false, exists: true });
+    expect(s.json).toMatchObject({ corrupted: true, attached: false, exists: true, present: false });
     for (const action of ["apply", "remove"]) {
       const r = port(action);
       expect(r.status).toBe(1);
@@ -238,6 +258,20 @@ describe("vale-uplink.sh", () => {
     const mismatch = uplink("attach", "--host-stack", "0");
     expect(mismatch.status).toBe(1);
     expect(mismatch.stderr).toMatch(/attached with host stack kept; detach it first/);
+  });
+
+  it("status: present while the interface is attached to the given switch", () => {
+    nic("eth1");
+    expect(uplink("status").json).toMatchObject({ action: "status", present: false, attached: false });
+    expect(uplink("attach", "--host-stack").status).toBe(0);
+    expect(uplink("status").json).toMatchObject({ present: true, attached: true, hostStack: true });
+    expect(run(uplinkScript, ["status", "--switch", "vale1", "--interface", "eth1"]).json).toMatchObject({
+      present: false,
+      otherSwitch: "vale0",
+    });
+    expect(valeCtl("-d", "vale0:eth1").status).toBe(0);
+    expect(uplink("status").json).toMatchObject({ present: false, attached: false });
+    expect(uplink("attach").json).not.toHaveProperty("present");
   });
 
   it("fails clearly for a missing interface", () => {

@@ -391,7 +391,7 @@ describe("vm.sh lifecycle (--no-systemd, QEMU test double)", () => {
       expect(allowed.filter((a) => a === "0")).toHaveLength(2);
 
       const status = await vm(["status", "--name", "vm1"]);
-      expect(status.json).toMatchObject({ running: true, pid, sshPort: port });
+      expect(status.json).toMatchObject({ present: true, running: true, pid, sshPort: port });
       expect((status.json.argv as string[]).slice(1, 4)).toEqual([fakeQemu, "-smp", "2"]);
 
       const again = await vm(start);
@@ -405,7 +405,11 @@ describe("vm.sh lifecycle (--no-systemd, QEMU test double)", () => {
       expect(stop.json).toMatchObject({ changed: true, graceful: true, killed: false });
       expect(fs.existsSync(`/proc/${pid}`)).toBe(false);
       expect(fs.existsSync(overlay)).toBe(false);
-      expect((await vm(["status", "--name", "vm1"])).json).toMatchObject({ running: false, pid: null });
+      expect((await vm(["status", "--name", "vm1"])).json).toMatchObject({
+        present: false,
+        running: false,
+        pid: null,
+      });
       expect((await vm(["stop", "--name", "vm1"])).json).toMatchObject({ changed: false });
       expect(fs.readFileSync(path.join(dir, "state", "vms", "vm1", "console.log"), "utf8")).toMatch(
         /powering down/,
@@ -472,7 +476,14 @@ describe("vm.sh lifecycle (--no-systemd, QEMU test double)", () => {
         error: `guest did not answer SSH on 127.0.0.1:${port} within 2s`,
       });
       expect(String(r.json.consoleTail)).toContain("fake guest: booting");
-      expect((await vm(["status", "--name", "vm1"])).json).toMatchObject({ running: false });
+      // Stopped like `stop` does: no overlay, unit or pidfile left; the console log stays.
+      expect((await vm(["status", "--name", "vm1"])).json).toMatchObject({
+        present: false,
+        running: false,
+        overlay: null,
+        unit: null,
+      });
+      expect(fs.readdirSync(stateDir()).sort()).toEqual(["console.log", "qemu.stderr"]);
     },
     60000,
   );
@@ -501,7 +512,7 @@ describe("vm.sh lifecycle (--no-systemd, QEMU test double)", () => {
       expect(r.json).toMatchObject({ ok: true, sshReady: true, console: path.join(d, "console.log"), argv });
       const pid = Number(r.json.pid);
       const status = await vm(["status", "--name", "vm1"]);
-      expect(status.json).toMatchObject({ running: true, pid });
+      expect(status.json).toMatchObject({ present: true, running: true, pid });
       expect((status.json.argv as string[]).slice(1)).toEqual(argv);
       const stop = await vm(["stop", "--name", "vm1", "--timeout", "10"]);
       expect(stop.json).toMatchObject({ changed: true, graceful: true, killed: false });
