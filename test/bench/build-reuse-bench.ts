@@ -12,20 +12,17 @@
  * Both guests share this machine's CPUs, so "each builds" runs its two builds on the same cores.
  * Needs what the integration tests need (KVM or TCG, the guest image); always stops the guests.
  */
-import { execFileSync } from "node:child_process";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { HostSession } from "../../components/host";
+import type { HostSession } from "../../components/host";
 import { Testbed, publicKeyOf } from "../../components/pulumi";
 import { closeStepSessions, createStep, type ShareReport } from "../../components/pulumi/step-runner";
 import type { RemoteStepInputs } from "../../components/pulumi/step-types";
 import { parseTopology } from "../../components/topology";
 import { startGuestHosts, type GuestHost } from "../fixtures/guest-host";
+import { fakeNetmapTopology, guestHostSession, stageFakeNetmap } from "../support/fake-netmap-hosts";
 import { runMockedProgram, unwrapSecrets } from "../support/pulumi-harness";
 
-const ROOT = path.resolve(__dirname, "..", "..");
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
-const FAKE_SOURCE = "/root/fake-netmap";
 const DYNAMIC = "pulumi-nodejs:dynamic:Resource";
 const SKIPPED = new Set(["netmap-install", "netmap-load", "netmap-persist"]);
 
@@ -37,20 +34,6 @@ interface Round {
   totalMs: number;
   roles: string[];
   bytes?: number;
-}
-
-function topologyFor(hosts: readonly GuestHost[]): string {
-  const entries = hosts
-    .map(
-      (host, i) =>
-        `  g${i + 1}:\n    address: ${host.address}\n    port: ${host.port}\n    hostKey: "${host.hostKey}"\n` +
-        `    managementInterface: eth0\n    nics:\n      t0: { interface: dummy0, driver: dummy }\n`,
-    )
-    .join("");
-  return (
-    `apiVersion: netmap-testbed/v1\nname: bench\nnetmap:\n  source: { path: ${FAKE_SOURCE} }\n` +
-    `  drivers: [dummy]\n  params: { buf_num: 4096 }\nhosts:\n${entries}`
-  );
 }
 
 function median(values: readonly number[]): number {
@@ -88,28 +71,13 @@ async function main(): Promise<void> {
     const bootStarted = performance.now();
     hosts = await startGuestHosts({ names: ["nmtb-bench-a", "nmtb-bench-b"], memoryMiB: 1024 });
     console.log(`guests up in ${seconds(performance.now() - bootStarted)}`);
-    const tree = execFileSync("tar", ["-C", path.join(ROOT, "test/fixtures"), "-czf", "-", "fake-netmap"]);
     const sharedKey = publicKeyOf(hosts[0]?.privateKey ?? "");
     for (const [i, host] of hosts.entries()) {
-      sessions.push(
-        new HostSession({
-          name: host.name,
-          address: host.address,
-          port: host.port,
-          hostKey: host.hostKey,
-          credentials: { privateKey: host.privateKey },
-        }),
-      );
-      await sh(
-        i,
-        `rm -rf ${FAKE_SOURCE} && mkdir -p /root && base64 -d | tar -xzf - -C /root`,
-        tree.toString("base64"),
-      );
+      const session = guestHostSession(host);
+      sessions.push(session);
+      await stageFakeNetmap(session);
+      // The topology gives every host the same credentials: the first guest's key opens all.
       await sh(i, "mkdir -p /root/.ssh && cat >> /root/.ssh/authorized_keys", `${sharedKey} nmtb-bench\n`);
-      await sh(
-        i,
-        "echo 'options dummy numdummies=1' > /etc/modprobe.d/zz-nmtb-test-dummy.conf && modprobe dummy",
-      );
     }
 
     // The real program up to the build (scripts, prepare, fetch, build), to get each host's
@@ -119,7 +87,7 @@ async function main(): Promise<void> {
     await runMockedProgram(
       () => {
         new Testbed("bench", {
-          topology: parseTopology(topologyFor(hosts), "bench.yaml"),
+          topology: parseTopology(fakeNetmapTopology("bench", hosts), "bench.yaml"),
           credentials: { privateKey: pulumi.secret(hosts[0]?.privateKey ?? "") },
         });
       },

@@ -8,44 +8,18 @@
  * netmap's source cannot be downloaded here: the stand-in tree test/fixtures/fake-netmap is
  * staged on both guests at the same path (see e2e-deploy.test.ts).
  */
-import { execFileSync } from "node:child_process";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { HostSession } from "../../components/host";
+import type { HostSession } from "../../components/host";
 import { Testbed, publicKeyOf } from "../../components/pulumi";
 import { closeStepSessions, createStep, deleteStep } from "../../components/pulumi/step-runner";
 import type { RemoteStepInputs, RemoteStepOutputs } from "../../components/pulumi/step-types";
 import { parseTopology } from "../../components/topology";
 import { startGuestHosts, type GuestHost } from "../fixtures/guest-host";
+import { fakeNetmapTopology, guestHostSession, stageFakeNetmap } from "../support/fake-netmap-hosts";
 import { runMockedProgram, unwrapSecrets } from "../support/pulumi-harness";
 
-const ROOT = path.resolve(__dirname, "..", "..");
-const FAKE_SOURCE = "/root/fake-netmap";
 const DYNAMIC = "pulumi-nodejs:dynamic:Resource";
 const TEARDOWN = "/opt/netmap-testbed/scripts/current/kernel-builds/netmap/teardown.sh";
-
-function topologyFor(hosts: readonly GuestHost[]): string {
-  const entries = hosts
-    .map(
-      (host, i) => `  g${i + 1}:
-    address: ${host.address}
-    port: ${host.port}
-    hostKey: "${host.hostKey}"
-    managementInterface: eth0
-    nics:
-      t0: { interface: dummy0, driver: dummy }
-`,
-    )
-    .join("");
-  return `apiVersion: netmap-testbed/v1
-name: reuse
-netmap:
-  source: { path: ${FAKE_SOURCE} }
-  drivers: [dummy]
-  params: { buf_num: 4096 }
-hosts:
-${entries}`;
-}
 
 describe("identical hosts build once: one compiles, the other imports through the controller", () => {
   let hosts: GuestHost[] = [];
@@ -78,27 +52,10 @@ describe("identical hosts build once: one compiles, the other imports through th
 
   beforeAll(async () => {
     hosts = await startGuestHosts({ names: ["nmtb-reuse-a", "nmtb-reuse-b"], memoryMiB: 1024 });
-    const tree = execFileSync("tar", ["-C", path.join(ROOT, "test/fixtures"), "-czf", "-", "fake-netmap"]);
-    for (const [i, host] of hosts.entries()) {
-      sessions.push(
-        new HostSession({
-          name: host.name,
-          address: host.address,
-          port: host.port,
-          hostKey: host.hostKey,
-          credentials: { privateKey: host.privateKey },
-        }),
-      );
-      await sh(
-        i,
-        `rm -rf ${FAKE_SOURCE} && mkdir -p /root && base64 -d | tar -xzf - -C /root`,
-        tree.toString("base64"),
-      );
-      await sh(
-        i,
-        "echo 'options dummy numdummies=1' > /etc/modprobe.d/zz-nmtb-test-dummy.conf && modprobe dummy",
-      );
-      await sh(i, "for i in $(seq 50); do test -e /sys/class/net/dummy0 && exit 0; sleep 0.2; done; exit 1");
+    for (const host of hosts) {
+      const session = guestHostSession(host);
+      sessions.push(session);
+      await stageFakeNetmap(session);
     }
     // The topology gives every host the same credentials: the first guest's key opens all.
     const shared = publicKeyOf(hosts[0]?.privateKey ?? "");
@@ -129,7 +86,7 @@ describe("identical hosts build once: one compiles, the other imports through th
         await runMockedProgram(
           () => {
             new Testbed("reuse", {
-              topology: parseTopology(topologyFor(hosts), "reuse.yaml"),
+              topology: parseTopology(fakeNetmapTopology("reuse", hosts), "reuse.yaml"),
               credentials: { privateKey: pulumi.secret(hosts[0]?.privateKey ?? "") },
             });
           },

@@ -10,19 +10,21 @@
  * test/fixtures/fake-netmap (same configure/make interface, a netmap.ko and a patched `dummy`
  * driver), staged on the guest as a local source directory, as an air-gapped lab would.
  */
-import { execFileSync } from "node:child_process";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { HostSession } from "../../components/host";
+import type { HostSession } from "../../components/host";
 import { Testbed } from "../../components/pulumi";
 import { closeStepSessions, createStep, deleteStep } from "../../components/pulumi/step-runner";
 import type { RemoteStepInputs, RemoteStepOutputs } from "../../components/pulumi/step-types";
 import { parseTopology } from "../../components/topology";
 import { startGuestHosts, type GuestHost } from "../fixtures/guest-host";
+import {
+  fakeNetmapTopology,
+  guestHostSession,
+  guestShell,
+  stageFakeNetmap,
+} from "../support/fake-netmap-hosts";
 import { runMockedProgram, unwrapSecrets } from "../support/pulumi-harness";
 
-const ROOT = path.resolve(__dirname, "..", "..");
-const FAKE_SOURCE = "/root/fake-netmap";
 const DYNAMIC = "pulumi-nodejs:dynamic:Resource";
 
 interface HostState {
@@ -32,36 +34,12 @@ interface HostState {
   files: string;
 }
 
-function topologyFor(host: GuestHost): string {
-  return `apiVersion: netmap-testbed/v1
-name: e2e
-netmap:
-  source: { path: ${FAKE_SOURCE} }
-  drivers: [dummy]
-  params: { buf_num: 4096 }
-hosts:
-  g1:
-    address: ${host.address}
-    port: ${host.port}
-    hostKey: "${host.hostKey}"
-    managementInterface: eth0
-    nics:
-      t0: { interface: dummy0, driver: dummy }
-`;
-}
-
 describe("deploy, destroy and redeploy a topology through the components onto a real guest", () => {
   let host: GuestHost;
   let session: HostSession;
   let before: HostState;
 
-  async function sh(command: string, stdin?: string): Promise<string> {
-    const result = await session.runChecked("e2e-check", ["bash", "-c", command], {
-      stdin,
-      timeoutMs: 300_000,
-    });
-    return result.stdout;
-  }
+  const sh = (command: string): Promise<string> => guestShell(session, command);
 
   /** What a deploy changes and a destroy must restore. */
   async function hostState(): Promise<HostState> {
@@ -92,7 +70,7 @@ describe("deploy, destroy and redeploy a topology through the components onto a 
     await runMockedProgram(
       () => {
         new Testbed("e2e", {
-          topology: parseTopology(topologyFor(host), "e2e.yaml"),
+          topology: parseTopology(fakeNetmapTopology("e2e", [host]), "e2e.yaml"),
           credentials: { privateKey: pulumi.secret(host.privateKey) },
         });
       },
@@ -120,21 +98,8 @@ describe("deploy, destroy and redeploy a topology through the components onto a 
 
   beforeAll(async () => {
     [host] = await startGuestHosts({ names: ["nmtb-e2e"] });
-    session = new HostSession({
-      name: host.name,
-      address: host.address,
-      port: host.port,
-      hostKey: host.hostKey,
-      credentials: { privateKey: host.privateKey },
-    });
-    const tree = execFileSync("tar", ["-C", path.join(ROOT, "test/fixtures"), "-czf", "-", "fake-netmap"]);
-    await sh(
-      `rm -rf ${FAKE_SOURCE} && mkdir -p /root && base64 -d | tar -xzf - -C /root`,
-      tree.toString("base64"),
-    );
-    // The test NIC: dummy0 from the stock dummy driver, also when the driver is reloaded.
-    await sh("echo 'options dummy numdummies=1' > /etc/modprobe.d/zz-nmtb-test-dummy.conf && modprobe dummy");
-    await sh("for i in $(seq 50); do test -e /sys/class/net/dummy0 && exit 0; sleep 0.2; done; exit 1");
+    session = guestHostSession(host);
+    await stageFakeNetmap(session);
     before = await hostState();
   }, 15 * 60_000);
 
