@@ -19,6 +19,8 @@ export interface PtnetVmArgs {
   hostNics?: readonly HostNicSpec[];
   /** Seconds to wait for the guest's SSH after start. Defaults to 300. */
   sshWaitSec?: number;
+  /** Restart QEMU when it exits with an error (systemd `Restart=on-failure`). Defaults to false. */
+  restartOnFailure?: boolean;
   /** Steps that must finish first: QEMU built, VALE ports created, netmap loaded. */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -95,6 +97,8 @@ export class PtnetVm extends pulumi.ComponentResource {
               String(plan.sshForwardPort),
               "--wait-ssh",
               String(args.sshWaitSec ?? 300),
+              "--restart",
+              args.restartOnFailure ? "on-failure" : "no",
               ...(plan.spec.pin && plan.spec.pin.length > 0 ? ["--pin", plan.spec.pin.join(",")] : []),
               ...repeatFlag("--nic-interface", passedInterfaces),
               "--",

@@ -74,6 +74,7 @@ describe("Testbed (paper-2015 topology)", () => {
       }
       const vmStep = unwrapSecrets(resourceNamed(resources, name).inputs) as { create: { argv: string[] } };
       const argv = vmStep.create.argv;
+      expect(argv.slice(0, argv.indexOf("--"))).toEqual(expect.arrayContaining(["--restart", "no"]));
       const qemuArgv = argv.slice(argv.indexOf("--") + 1);
       expect(qemuArgv[0]).toMatch(/\/opt\/netmap-testbed\/qemu\/[0-9a-f]+\/bin\/qemu-system-x86_64$/);
       expect(qemuArgv.filter((a) => a === "ptnet-pci" || a.startsWith("ptnet-pci,")).length).toBe(
