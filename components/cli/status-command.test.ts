@@ -7,24 +7,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { statusTopologyYaml, TEST_HOST_KEY } from "../status/test-fixtures";
-import type { CliIo } from "./main";
 import { statusCommand } from "./status-command";
-
-interface Captured {
-  io: CliIo;
-  out: () => string;
-  err: () => string;
-}
-
-function capture(): Captured {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: { out: (t) => out.push(t), err: (t) => err.push(t) },
-    out: () => out.join("\n"),
-    err: () => err.join("\n"),
-  };
-}
+import { captureIo } from "../../test/support/cli-capture";
 
 const LAB_TOPOLOGY = `apiVersion: netmap-testbed/v1
 name: lab-only
@@ -60,21 +44,21 @@ describe("status: arguments", () => {
     [["missing.yaml"], /missing.yaml: no such topology file/],
     [["nosuchstack"], /neither a topology file nor a stack/],
   ])("%j → exit 2", async (args, message) => {
-    const c = capture();
+    const c = captureIo();
     expect(await statusCommand(args, c.io, { cwd: dir, env: {} })).toBe(2);
     expect(c.err()).toMatch(message);
     expect(c.err()).toContain("usage: netmap-testbed status");
   });
 
   it("--help prints the usage and exits 0", async () => {
-    const c = capture();
+    const c = captureIo();
     expect(await statusCommand(["--help"], c.io)).toBe(0);
     expect(c.out()).toContain("--lab-state DIR");
   });
 
   it("an unknown --host is a usage error naming the hosts", async () => {
     const file = write("t.yaml", LAB_TOPOLOGY);
-    const c = capture();
+    const c = captureIo();
     expect(await statusCommand([file, "--host", "nope"], c.io, { env: {} })).toBe(2);
     expect(c.err()).toContain("no host nope");
     expect(c.err()).toContain("hosts: lab1");
@@ -82,14 +66,14 @@ describe("status: arguments", () => {
 
   it("an unreadable --identity is a usage error", async () => {
     const file = write("t.yaml", LAB_TOPOLOGY);
-    const c = capture();
+    const c = captureIo();
     expect(await statusCommand([file, "--identity", path.join(dir, "nokey")], c.io, { env: {} })).toBe(2);
     expect(c.err()).toMatch(/--identity .*nokey: cannot read: ENOENT/);
   });
 
   it("an invalid topology exits 1 with its problems", async () => {
     const file = write("bad.yaml", "apiVersion: netmap-testbed/v1\nname: x\n");
-    const c = capture();
+    const c = captureIo();
     expect(await statusCommand([file], c.io, { env: {} })).toBe(1);
     expect(c.err()).toContain("bad.yaml:");
   });
@@ -98,7 +82,7 @@ describe("status: arguments", () => {
 describe("status: localLab hosts", () => {
   it("skips a lab host with a clear message when neither --lab-state nor a stack is given (exit 1)", async () => {
     const file = write("t.yaml", LAB_TOPOLOGY);
-    const c = capture();
+    const c = captureIo();
     expect(await statusCommand([file, "--json"], c.io, { env: {} })).toBe(1);
     const json = JSON.parse(c.out()) as {
       topology: string;
@@ -115,7 +99,7 @@ describe("status: localLab hosts", () => {
     write("proj/Pulumi.yaml", "name: p\nruntime: nodejs\nstackConfigDir: stacks\n");
     write("proj/stacks/Pulumi.demo.yaml", "config:\n  netmap-testbed:topology: topologies/lab.yaml\n");
     write("proj/topologies/lab.yaml", LAB_TOPOLOGY);
-    const c = capture();
+    const c = captureIo();
     const code = await statusCommand(["demo"], c.io, {
       cwd: path.join(dir, "proj", "stacks"),
       env: {},
@@ -131,7 +115,7 @@ describe("status: localLab hosts", () => {
   it("a stack without netmap-testbed:topology is a usage error", async () => {
     write("proj/Pulumi.yaml", "name: p\nstackConfigDir: stacks\n");
     write("proj/stacks/Pulumi.demo.yaml", "config:\n  other: 1\n");
-    const c = capture();
+    const c = captureIo();
     expect(await statusCommand(["demo"], c.io, { cwd: path.join(dir, "proj"), env: {} })).toBe(2);
     expect(c.err()).toContain("no netmap-testbed:topology");
   });
@@ -152,7 +136,7 @@ describe("status: localLab hosts", () => {
     );
     write("lab/demo-lab1/id_ed25519", "not a key");
     for (const labState of [path.join(dir, "lab"), stateDir]) {
-      const c = capture();
+      const c = captureIo();
       const started = Date.now();
       expect(
         await statusCommand([file, "--lab-state", labState, "--connect-timeout", "3"], c.io, { env: {} }),
@@ -172,7 +156,7 @@ describe("status: remote hosts", () => {
         { name: "h2", address: "192.0.2.12", hostKey: TEST_HOST_KEY },
       ]),
     );
-    const c = capture();
+    const c = captureIo();
     expect(await statusCommand([file], c.io, { env: {} })).toBe(1);
     expect(c.out()).toContain("host h1: unreachable: host h1: no SSH credentials: pass --identity FILE");
     expect(c.out()).toContain("host h2: unreachable");
@@ -187,7 +171,7 @@ describe("status: remote hosts", () => {
         { name: "h2", address: "192.0.2.12", hostKey: TEST_HOST_KEY },
       ]),
     );
-    const c = capture();
+    const c = captureIo();
     expect(await statusCommand([file, "--json", "--host=h2"], c.io, { env: {} })).toBe(1);
     expect((JSON.parse(c.out()) as { hosts: { name: string }[] }).hosts.map((h) => h.name)).toEqual(["h2"]);
   });

@@ -14,7 +14,6 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { statusCommand } from "../../components/cli/status-command";
-import type { CliIo } from "../../components/cli/main";
 import { HostSession } from "../../components/host";
 import { planTestbed, type HostPlan, type TestbedPlan } from "../../components/plan";
 import {
@@ -28,22 +27,7 @@ import { FakeHostTree } from "../../components/status/fake-host-tree";
 import { statusTopologyYaml } from "../../components/status/test-fixtures";
 import { parseTopology } from "../../components/topology";
 import { createNetnsLab, type NetnsLab } from "../fixtures/netns-hosts";
-
-interface Captured {
-  io: CliIo;
-  out: () => string;
-  err: () => string;
-}
-
-function capture(): Captured {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: { out: (t) => out.push(t), err: (t) => err.push(t) },
-    out: () => out.join("\n"),
-    err: () => err.join("\n"),
-  };
-}
+import { captureIo } from "../support/cli-capture";
 
 describe("netmap-testbed status on namespace hosts", () => {
   let lab: NetnsLab;
@@ -59,7 +43,7 @@ describe("netmap-testbed status on namespace hosts", () => {
   async function status(
     args: readonly string[],
   ): Promise<{ code: number; json: StatusReportJson; text: string; ms: number }> {
-    const c = capture();
+    const c = captureIo();
     const started = Date.now();
     const code = await statusCommand([topologyFile, "--identity", keyFile, "--json", ...args], c.io, {
       scriptEnv: env,
@@ -162,7 +146,7 @@ describe("netmap-testbed status on namespace hosts", () => {
       const h2 = host(r.json, "h2");
       expect(h2).toMatchObject({ reachable: false, observed: null, drift: [] });
 
-      const text = capture();
+      const text = captureIo();
       const code = await statusCommand([topologyFile, "--identity", keyFile, "--host", "h1"], text.io, {
         scriptEnv: env,
         env: {},
@@ -201,7 +185,7 @@ describe("netmap-testbed status on namespace hosts", () => {
       .replace(`hostKey: "${lab.hosts[1].hostKey}"`, `hostKey: "${lab.hosts[0].hostKey}"`);
     const file = path.join(dir, "wrong-key.yaml");
     fs.writeFileSync(file, yaml);
-    const c = capture();
+    const c = captureIo();
     const code = await statusCommand(
       [file, "--identity", keyFile, "--json", "--host", "h0", "--host", "h1"],
       c.io,
