@@ -1,6 +1,10 @@
 /** Unit tests sit beside the code they test; integration tests create real hosts and live under test/. */
 const tsJest = ["ts-jest", { tsconfig: "tsconfig.json" }];
 module.exports = {
+  // Removes what earlier killed runs left behind and starts this run's watchdog (test/support/watchdog.sh).
+  globalSetup: "<rootDir>/test/support/global-setup.ts",
+  // Per-file durations: printed at the end, or handed to .ci/run's timing summary.
+  reporters: ["default", "<rootDir>/test/support/timings.mjs"],
   projects: [
     {
       displayName: "unit",

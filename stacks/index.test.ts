@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { compiledRunnerPath } from "../components/pulumi";
+import { assertRunnerBuilt } from "../components/pulumi";
 import { FAKE_KEY_PAIR, fakeStepResource } from "../test/support/fake-steps";
 import { runMockedProgram, type RegisteredResource } from "../test/support/pulumi-harness";
 
@@ -32,9 +32,12 @@ async function runStack(stack: string, extra: Record<string, string> = {}): Prom
 }
 
 beforeAll(() => {
-  // The program refuses to start without the compiled step runner; `npm test` builds it first.
-  if (!fs.existsSync(compiledRunnerPath()))
+  // The program refuses to start without a current compiled runner; `npm test` builds it first.
+  try {
+    assertRunnerBuilt();
+  } catch {
     execFileSync("npm", ["run", "build"], { cwd: root, stdio: "ignore" });
+  }
 });
 
 describe("the Pulumi program behind every stack", () => {
@@ -52,8 +55,8 @@ describe("the Pulumi program behind every stack", () => {
     const labs = resources.filter((r) => r.type === "netmap-testbed:index:LocalLabHost");
     expect(labs.map((r) => r.name)).toEqual(["local-lab1"]);
     const boot = resources.find((r) => r.name === "local-lab1-boot");
-    expect(String(boot?.inputs.create)).toMatch(/kernel-builds\/lab\/boot-host\.sh/);
-    expect(String(boot?.inputs.delete)).toMatch(/kernel-builds\/lab\/stop-host\.sh/);
+    expect(JSON.stringify(boot?.inputs.create)).toMatch(/kernel-builds\/lab\/boot-host\.sh/);
+    expect(JSON.stringify(boot?.inputs.delete)).toMatch(/kernel-builds\/lab\/stop-host\.sh/);
     expect(resources.some((r) => r.name === "local-lab1-netmap-load")).toBe(true);
   });
 });

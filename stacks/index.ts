@@ -18,6 +18,7 @@ const testbed = new Testbed(pulumi.getStack(), {
   topology: loadTopology(topologyFile),
   credentials: {
     privateKey: config.getSecret("sshPrivateKey"),
+    passphrase: config.getSecret("sshPrivateKeyPassphrase"),
     agentSocket: config.get("sshAgentSocket"),
     guestAuthorizedKey: config.get("guestAuthorizedKey"),
   },

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job: deploy the `local` stack (stacks/Pulumi.local.yaml, stacks/topologies/local.yaml)
-# onto lab hosts made on this machine. Uses the Pulumi CLI through the `pulumi` npm launcher and
-# a local state backend unless PULUMI_BACKEND_URL says otherwise; `npm run demo -- destroy`
-# tears the lab down again.
+# onto lab hosts made on this machine, with the real Pulumi engine (tools/with-pulumi.sh: a local
+# file backend and a generated passphrase unless PULUMI_BACKEND_URL / PULUMI_CONFIG_PASSPHRASE say
+# otherwise); `npm run demo -- destroy` tears the lab down again.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -15,10 +15,7 @@ case "$action" in
     ;;
 esac
 
-export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$HOME}"
-# The local stack holds no secrets of the user's: an empty passphrase unless one is given.
-export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-}"
-export PULUMI_SKIP_UPDATE_CHECK=true
+pulumi=(bash tools/with-pulumi.sh pulumi)
 
 topology=stacks/topologies/local.yaml
 npm run --silent netmap-testbed -- validate "$topology"
@@ -33,8 +30,8 @@ up-local: $topology still has the placeholder sha256 for its guest image. Pin it
 EOF2
   exit 1
 fi
-npx pulumi stack select local >/dev/null 2>&1 || npx pulumi stack init local
+"${pulumi[@]}" stack select local >/dev/null 2>&1 || "${pulumi[@]}" stack init local
 case "$action" in
-  up | destroy | refresh) npx pulumi "$action" --yes --stack local ;;
-  preview) npx pulumi preview --stack local ;;
+  up | destroy | refresh) "${pulumi[@]}" "$action" --yes --stack local ;;
+  preview) "${pulumi[@]}" preview --stack local ;;
 esac

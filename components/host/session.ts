@@ -3,6 +3,7 @@
  * per-host cap on concurrent channels, a pinned host key, bounded connect retries
  * and commands built only from argument vectors.
  */
+import * as fs from "node:fs";
 import { readFile } from "node:fs/promises";
 import { inspect } from "node:util";
 import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from "ssh2";
@@ -160,6 +161,16 @@ function errorText(error: unknown): string {
 }
 
 /**
+ * With `NMTB_SSH_AUDIT_LOG` set (tests and benchmarks, e.g. counting the remote work of a no-op
+ * `pulumi up` in the engine's provider process), one line per connection and per command:
+ * `host<TAB>connection|command<TAB>step`. Names only, never commands or their output.
+ */
+function audit(host: string, kind: "connection" | "command", step: string): void {
+  const file = process.env.NMTB_SSH_AUDIT_LOG;
+  if (file) fs.appendFileSync(file, `${host}\t${kind}\t${step}\n`);
+}
+
+/**
  * An SSH session to one host: one ssh2 connection (opened on first use, reopened if it drops),
  * many commands over channels, at most `maxChannels` at once.
  */
@@ -257,6 +268,7 @@ export class HostSession {
   ): Promise<{ result: RunResult; tail: TailLines }> {
     return this.#limiter.run(async () => {
       const client = await this.#getClient();
+      audit(this.#options.name, "command", step);
       return this.#exec(client, step, command, options);
     });
   }
@@ -449,6 +461,7 @@ export class HostSession {
         this.#progress(`${this.#prefix("connect")} attempt ${attempt}/${connectAttempts}`);
         const client = await this.#connectOnce(remaining);
         this.#connections += 1;
+        audit(this.#options.name, "connection", "connect");
         return client;
       } catch (error) {
         const attemptError =

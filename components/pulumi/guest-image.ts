@@ -24,6 +24,7 @@ export class GuestImage extends pulumi.ComponentResource {
     this.fetch = new RemoteStep(
       `${name}-fetch`,
       {
+        kind: "GuestImageFetch",
         connection: args.host.connection,
         step: `image-${args.image.name}`,
         create: scriptCommand("image/fetch-image.sh", [
@@ -33,8 +34,9 @@ export class GuestImage extends pulumi.ComponentResource {
           args.image.sha256,
         ]),
         triggers: [args.image.sha256],
+        builtOn: [args.host.scripts],
       },
-      { parent: this, dependsOn: [args.host.scripts] },
+      { parent: this, dependsOn: opts?.dependsOn },
     );
     this.path = this.fetch.result.apply((result) => String(result.path ?? ""));
     this.registerOutputs({ path: this.path });

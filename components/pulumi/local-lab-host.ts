@@ -1,11 +1,9 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { shellQuote } from "../host/shell-quote";
 import type { LocalLabAccess } from "../topology/model";
-import { packageRoot } from "./package-root";
+import { LocalStep } from "./local-step";
 
 export interface LocalLabHostArgs {
   /** Size of the lab host (the topology's `localLab:` block). */
@@ -28,10 +26,6 @@ interface BootResult {
   accel: string;
 }
 
-function commandLine(argv: readonly string[]): string {
-  return argv.map(shellQuote).join(" ");
-}
-
 /**
  * A Debian bookworm host made on the controller itself: the base image recipe
  * (kernel-builds/lab/build-image.sh, cached by recipe) booted under QEMU (KVM when it really
@@ -50,27 +44,35 @@ export class LocalLabHost extends pulumi.ComponentResource {
 
   constructor(name: string, args: LocalLabHostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("netmap-testbed:index:LocalLabHost", name, {}, opts);
-    const labDir = path.join(packageRoot(), "kernel-builds", "lab");
+    // Relative: the local step runner resolves it in the package it runs from (any checkout).
+    const labDir = "kernel-builds/lab";
     const stateDir = path.join(
       args.stateRoot ?? path.join(os.homedir(), ".cache", "netmap-testbed", "lab"),
       name,
     );
     const imageArgs = args.imageCacheDir ? ["--cache-dir", args.imageCacheDir] : [];
-    const image = new command.local.Command(
+    const image = new LocalStep(
       `${name}-image`,
-      { create: commandLine(["bash", path.join(labDir, "build-image.sh"), ...imageArgs]) },
-      { parent: this },
+      {
+        kind: "LabImage",
+        step: `${name}-image`,
+        create: { argv: ["bash", path.join(labDir, "build-image.sh"), ...imageArgs] },
+      },
+      { parent: this, dependsOn: opts?.dependsOn },
     );
-    const imageDir = image.stdout.apply((stdout) => {
-      const dir = (JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as { dir?: string }).dir;
-      if (!dir) throw new Error(`${name}: build-image.sh printed no image dir`);
-      return dir;
+    const imageDir = image.result.apply((result) => {
+      if (typeof result.dir !== "string" || !result.dir) {
+        throw new Error(`${name}: build-image.sh printed no image dir`);
+      }
+      return result.dir;
     });
-    const boot = new command.local.Command(
+    const boot = new LocalStep(
       `${name}-boot`,
       {
-        create: imageDir.apply((dir) =>
-          commandLine([
+        kind: "LabHost",
+        step: `${name}-boot`,
+        create: imageDir.apply((dir) => ({
+          argv: [
             "bash",
             path.join(labDir, "boot-host.sh"),
             "--name",
@@ -86,15 +88,14 @@ export class LocalLabHost extends pulumi.ComponentResource {
             "--timeout",
             String(args.bootTimeoutSec ?? 300),
             ...(args.links ?? []).flatMap((link) => ["--link", link]),
-          ]),
-        ),
-        delete: commandLine(["bash", path.join(labDir, "stop-host.sh"), "--state-dir", stateDir]),
+          ],
+        })),
+        delete: { argv: ["bash", path.join(labDir, "stop-host.sh"), "--state-dir", stateDir] },
+        builtOn: [image],
       },
-      { parent: this, dependsOn: [image] },
+      { parent: this },
     );
-    const result = boot.stdout.apply(
-      (stdout) => JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as BootResult,
-    );
+    const result = boot.result.apply((json) => json as unknown as BootResult);
     this.address = pulumi.output("127.0.0.1");
     this.port = result.sshPort;
     this.hostKey = result.hostKey;

@@ -16,6 +16,8 @@ export interface NetmapHostArgs {
   hostKey: pulumi.Input<string>;
   /** Private key text for `user`. Stored as a secret. */
   privateKey?: pulumi.Input<string>;
+  /** Passphrase of an encrypted `privateKey`. Stored as a secret. */
+  passphrase?: pulumi.Input<string>;
   /** Password for `user`, when no key is used. Stored as a secret. */
   password?: pulumi.Input<string>;
   /** ssh-agent socket on the controller, instead of a key. */
@@ -45,17 +47,28 @@ export class NetmapHost extends pulumi.ComponentResource {
           args.user ?? "root",
           args.hostKey,
           args.privateKey,
+          args.passphrase,
           args.password,
           args.agentSocket,
         ])
         .apply(
-          ([address, port, user, hostKey, privateKey, password, agentSocket]): StepConnection => ({
+          ([
+            address,
+            port,
+            user,
+            hostKey,
+            privateKey,
+            passphrase,
+            password,
+            agentSocket,
+          ]): StepConnection => ({
             host: hostName,
             address,
             port,
             user,
             hostKey,
             ...(privateKey ? { privateKey } : {}),
+            ...(passphrase ? { passphrase } : {}),
             ...(password ? { password } : {}),
             ...(agentSocket ? { agentSocket } : {}),
           }),
@@ -65,12 +78,13 @@ export class NetmapHost extends pulumi.ComponentResource {
     this.scripts = new RemoteStep(
       `${name}-scripts`,
       {
+        kind: "HostScripts",
         connection: this.connection,
         step: "install-scripts",
         create: { argv: installBundleArgv(bundle.hash), stdin: bundle.base64 },
         delete: { argv: removeBundlesArgv() },
       },
-      { parent: this },
+      { parent: this, dependsOn: opts?.dependsOn },
     );
     this.registerOutputs({ scriptsHash: bundle.hash });
   }

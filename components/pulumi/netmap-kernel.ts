@@ -1,6 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
 import {
-  configKey,
   configureDriverName,
   isInTreeDriver,
   netmapBuildKey,
@@ -138,8 +137,13 @@ export class NetmapKernel extends pulumi.ComponentResource {
   public readonly buildKey: pulumi.Output<string>;
   /** Whether this deployment compiled (false: an identical build was reused). */
   public readonly built: pulumi.Output<boolean>;
-  /** The load step: everything that needs netmap loaded depends on this. */
+  /**
+   * The load step: everything that needs netmap loaded is built on it (`builtOn`), so that
+   * reloading netmap (new module parameters) re-creates it too.
+   */
   public readonly loaded: RemoteStep;
+  /** The last step (persist, or load without it): netmap is loaded and will be after a reboot. */
+  public readonly ready: RemoteStep;
 
   constructor(name: string, args: NetmapKernelArgs, opts?: pulumi.ComponentResourceOptions) {
     super("netmap-testbed:index:NetmapKernel", name, {}, opts);
@@ -148,24 +152,29 @@ export class NetmapKernel extends pulumi.ComponentResource {
     const allowManagementDriver = args.allowManagementDriver ?? false;
     const keepCache = args.keepBuildCache ?? true;
     const connection = args.host.connection;
-    const child = { parent: this };
-    // Any change to what is built or loaded replaces the whole chain: teardown, then deploy.
-    const fingerprint = configKey({ build: build.configKey, load: loadArgs(load, allowManagementDriver) });
+    // Each step stands on the one before (builtOn): what changes replaces the first step it
+    // concerns, and the engine replaces everything built on that one, deleting it first (VMs and
+    // ports, then persist, unload, uninstall) before anything is created again.
+    const child = { parent: this, dependsOn: opts?.dependsOn };
+    const needKernelSources = build.drivers.some(isInTreeDriver) ? "1" : "0";
 
     const prepare = new RemoteStep(
       `${name}-prepare`,
       {
+        kind: "NetmapPrepare",
         connection,
         step: "netmap-prepare",
         create: scriptCommand("netmap/prepare.sh", [
           "--install-deps",
           "1",
           "--need-kernel-sources",
-          build.drivers.some(isInTreeDriver) ? "1" : "0",
+          needKernelSources,
         ]),
-        triggers: [fingerprint],
+        // Forgets the baseline once everything else is undone (and checked against it).
+        delete: scriptCommand("netmap/teardown.sh", ["--keep-cache", keepCache ? "1" : "0"]),
+        builtOn: [args.host.scripts],
       },
-      { ...child, dependsOn: [args.host.scripts] },
+      child,
     );
     const prepared = prepare.result.apply(
       (result): PreparedHost => ({
@@ -184,12 +193,14 @@ export class NetmapKernel extends pulumi.ComponentResource {
     const fetch = new RemoteStep(
       `${name}-fetch`,
       {
+        kind: "NetmapFetch",
         connection,
         step: "netmap-fetch",
         create: scriptCommand("netmap/fetch.sh", sourceArgs),
-        triggers: [fingerprint],
+        triggers: sourceArgs,
+        builtOn: [prepare],
       },
-      { ...child, dependsOn: [prepare] },
+      child,
     );
     const source = fetch.result.apply((result) => ({
       sourceDir: stringField(result, "sourceDir", "netmap-fetch"),
@@ -206,22 +217,25 @@ export class NetmapKernel extends pulumi.ComponentResource {
     const buildStep = new RemoteStep(
       `${name}-build`,
       {
+        kind: "NetmapBuild",
         connection,
         step: "netmap-build",
         create: buildArgv.apply((a) => scriptCommand("netmap/build.sh", a)),
-        triggers: [fingerprint, this.buildKey],
+        triggers: [this.buildKey],
+        builtOn: [fetch],
         share:
           (args.shareBuilds ?? true)
             ? pulumi.all([buildArgv, this.buildKey]).apply(([a, key]) => buildShare(key, a, cacheDir))
             : undefined,
       },
-      { ...child, dependsOn: [fetch] },
+      child,
     );
     this.built = buildStep.result.apply((result) => result.built === true);
 
     const install = new RemoteStep(
       `${name}-install`,
       {
+        kind: "NetmapInstall",
         connection,
         step: "netmap-install",
         create: pulumi
@@ -234,24 +248,28 @@ export class NetmapKernel extends pulumi.ComponentResource {
               host.kernelRelease,
             ]),
           ),
-        triggers: [fingerprint, this.buildKey],
+        // Removes the installed modules, overrides and tools and checks the host against the
+        // baseline, which stays for the next install on this prepared host.
+        delete: scriptCommand("netmap/teardown.sh", ["--keep-cache", "1", "--keep-baseline", "1"]),
+        builtOn: [buildStep],
       },
-      { ...child, dependsOn: [buildStep] },
+      child,
     );
 
     this.loaded = new RemoteStep(
       `${name}-load`,
       {
+        kind: "NetmapLoad",
         connection,
         step: "netmap-load",
         create: scriptCommand("netmap/load.sh", loadArgs(load, allowManagementDriver)),
-        // Teardown undoes prepare, install and load together and checks the host against the
-        // baseline; it runs when the load step goes, which is before install and prepare go.
-        delete: scriptCommand("netmap/teardown.sh", ["--keep-cache", keepCache ? "1" : "0"]),
+        delete: scriptCommand("netmap/unload.sh", []),
         read: scriptCommand("netmap/status.sh", []),
-        triggers: [fingerprint, this.buildKey],
+        // Module parameters are load-time only, and the NIC/driver pairs are what it swaps.
+        triggers: loadArgs(load, allowManagementDriver),
+        builtOn: [install],
       },
-      { ...child, dependsOn: [install] },
+      child,
     );
 
     let last: RemoteStep = this.loaded;
@@ -259,15 +277,17 @@ export class NetmapKernel extends pulumi.ComponentResource {
       last = new RemoteStep(
         `${name}-persist`,
         {
+          kind: "NetmapPersist",
           connection,
           step: "netmap-persist",
           create: scriptCommand("netmap/persist.sh", ["apply"]),
           delete: scriptCommand("netmap/persist.sh", ["remove"]),
-          triggers: [fingerprint, this.buildKey],
+          builtOn: [this.loaded],
         },
-        { ...child, dependsOn: [this.loaded] },
+        child,
       );
     }
+    this.ready = last;
     this.registerOutputs({
       kernelRelease: this.kernelRelease,
       commit: this.commit,

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { QemuBuildPlan } from "../plan";
+import { qemuBuildKey, type QemuBuildPlan } from "../plan";
 import { scriptCommand } from "./host-script";
 import type { NetmapHost } from "./netmap-host";
 import { RemoteStep } from "./remote-step";
@@ -10,10 +10,10 @@ export interface PtnetQemuArgs {
   plan: QemuBuildPlan;
   /** netmap source tree on the host (NetmapKernel.sourceDir): QEMU's netmap backend needs its headers. */
   netmapSourceDir: pulumi.Input<string>;
+  /** The netmap commit those headers are from (NetmapKernel.commit): another one rebuilds QEMU. */
+  netmapCommit: pulumi.Input<string>;
   /** Keep the built prefix on destroy, so a redeploy reuses it. Defaults to true. */
   keepBuild?: boolean;
-  /** Steps that must finish first (e.g. the netmap fetch). */
-  dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
 /**
@@ -35,9 +35,15 @@ export class PtnetQemu extends pulumi.ComponentResource {
         ? ["--git", plan.source.git, "--ref", plan.source.ref]
         : ["--path", plan.source.path];
     const keyArgs = ["--config-key", plan.configKey, "--prefix", plan.prefix];
+    // The requested ref stands for the QEMU commit: a branch is resolved to a commit on the host.
+    const requested = plan.source.kind === "git" ? plan.source.ref : plan.source.path;
+    const buildKey = pulumi
+      .output(args.netmapCommit)
+      .apply((netmapCommit) => qemuBuildKey(plan.configKey, requested, netmapCommit));
     this.build = new RemoteStep(
       `${name}-build`,
       {
+        kind: "QemuBuild",
         connection: args.host.connection,
         step: "qemu-build",
         create: pulumi
@@ -55,9 +61,10 @@ export class PtnetQemu extends pulumi.ComponentResource {
           ? { delete: scriptCommand("qemu/build.sh", ["remove", ...keyArgs]) }
           : {}),
         read: scriptCommand("qemu/build.sh", ["status", ...keyArgs]),
-        triggers: [plan.configKey],
+        triggers: [buildKey],
+        builtOn: [args.host.scripts],
       },
-      { parent: this, dependsOn: [args.host.scripts, ...(args.dependsOn ?? [])] },
+      { parent: this, dependsOn: opts?.dependsOn },
     );
     this.binary = pulumi.output(plan.binary);
     this.commit = this.build.result.apply((result) => String(result.commit ?? ""));

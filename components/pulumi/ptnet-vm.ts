@@ -3,6 +3,8 @@ import type { VmPlan } from "../plan";
 import type { HostNicSpec, SourceSpec } from "../topology/model";
 import { repeatFlag, scriptCommand } from "./host-script";
 import type { NetmapHost } from "./netmap-host";
+import type { NetmapKernel } from "./netmap-kernel";
+import type { PtnetQemu } from "./ptnet-qemu";
 import { RemoteStep } from "./remote-step";
 
 export interface PtnetVmArgs {
@@ -21,8 +23,15 @@ export interface PtnetVmArgs {
   sshWaitSec?: number;
   /** Restart QEMU when it exits with an error (systemd `Restart=on-failure`). Defaults to false. */
   restartOnFailure?: boolean;
-  /** Steps that must finish first: QEMU built, VALE ports created, netmap loaded. */
-  dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /** The ptnet QEMU the VM runs: rebuilding it re-creates the VM. */
+  qemu: PtnetQemu;
+  /** The netmap the VM's ports live in: reloading it re-creates the VM. Defaults to none. */
+  netmap?: NetmapKernel;
+  /**
+   * Other steps the VM stands on (its VALE ports, the host's hugepages): created first, and a
+   * re-created one re-creates the VM. Defaults to none.
+   */
+  builtOn?: readonly RemoteStep[];
 }
 
 /** Guest hostnames allow lower-case letters, digits and "-" only. */
@@ -54,6 +63,7 @@ export class PtnetVm extends pulumi.ComponentResource {
     const seed = new RemoteStep(
       `${name}-seed`,
       {
+        kind: "VmSeed",
         connection,
         step: `vm-seed:${plan.name}`,
         create: pulumi
@@ -69,8 +79,9 @@ export class PtnetVm extends pulumi.ComponentResource {
               ...netmapArgs,
             ]),
           ),
+        builtOn: [args.host.scripts],
       },
-      { parent: this, dependsOn: [args.host.scripts] },
+      { parent: this, dependsOn: opts?.dependsOn },
     );
     const passedInterfaces = plan.spec.nics.flatMap((nic) => {
       if (nic.kind !== "nic") return [];
@@ -81,6 +92,7 @@ export class PtnetVm extends pulumi.ComponentResource {
     this.vm = new RemoteStep(
       `${name}-vm`,
       {
+        kind: "Vm",
         connection,
         step: `vm:${plan.name}`,
         create: pulumi
@@ -109,8 +121,14 @@ export class PtnetVm extends pulumi.ComponentResource {
         read: scriptCommand("vm/vm.sh", ["status", ...vmFlags]),
         // New hardware means a new VM: the argv is the hardware.
         triggers: [JSON.stringify(plan.qemuArgs)],
+        builtOn: [
+          seed,
+          args.qemu.build,
+          ...(args.netmap ? [args.netmap.loaded] : []),
+          ...(args.builtOn ?? []),
+        ],
       },
-      { parent: this, dependsOn: [seed, ...(args.dependsOn ?? [])] },
+      { parent: this, dependsOn: opts?.dependsOn },
     );
     this.sshEndpoint = pulumi.output({
       host: args.host.hostName,

@@ -1,49 +1,56 @@
-import { execFileSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { compiledRunnerPath, stepProvider } from "./remote-step";
+import { FAKE_KEY_PAIR, fakeStepResource } from "../../test/support/fake-steps";
+import { resourceNamed, runMockedProgram, urnName } from "../../test/support/pulumi-harness";
+import { loadTopology } from "../topology";
+import { RemoteStep, scriptsDigest } from "./remote-step";
+import { hostScript } from "./script-bundle";
+import { Testbed } from "./testbed";
 
-describe("stepProvider", () => {
-  it("survives Pulumi's closure serialisation and loads the runner by path in a fresh process", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nmtb-provider-"));
-    try {
-      const fakeRunner = path.join(dir, "runner.js");
-      fs.writeFileSync(
-        fakeRunner,
-        `exports.createStep = async (inputs) => ({ id: "id-" + inputs.step, outs: { ...inputs, result: { ran: process.pid } } });
-         exports.diffStep = () => ({ changes: true, replaces: ["triggers"], deleteBeforeReplace: true });`,
+const connection = { host: "h1", address: "192.0.2.1", port: 22, user: "root", hostKey: "ssh-ed25519 AAAA" };
+
+describe("RemoteStep options", () => {
+  it("merges the caller's secret outputs and replacement order with its own", async () => {
+    const resources = await runMockedProgram(() => {
+      new RemoteStep(
+        "s",
+        { kind: "Vm", connection, step: "vm:a", create: { argv: ["true"] } },
+        { additionalSecretOutputs: ["result"], deleteBeforeReplace: false },
       );
-      const provider = stepProvider(fakeRunner);
-      // What pulumi.dynamic.Resource stores under __provider, and the provider process evaluates.
-      const serialized = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
-      const moduleFile = path.join(dir, "provider.js");
-      fs.writeFileSync(moduleFile, serialized.text);
-      const driver = `
-        const provider = require(${JSON.stringify(moduleFile)}).handler();
-        (async () => {
-          const created = await provider.create({ step: "build" });
-          const diff = await provider.diff("id", {}, {});
-          process.stdout.write(JSON.stringify({ created, diff, pid: process.pid }));
-        })();`;
-      const out = JSON.parse(execFileSync(process.execPath, ["-e", driver], { encoding: "utf8" })) as {
-        created: { id: string; outs: { result: { ran: number } } };
-        diff: { replaces: string[] };
-        pid: number;
-      };
-      expect(out.created.id).toBe("id-build");
-      expect(out.created.outs.result.ran).toBe(out.pid);
-      expect(out.diff.replaces).toEqual(["triggers"]);
-      // The closure carries the runner path and nothing of this process's modules.
-      expect(serialized.text).toContain(fakeRunner);
-      expect(serialized.text).not.toContain("ssh2");
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
+    const step = resourceNamed(resources, "s");
+    expect(step.type).toBe("pulumi-nodejs:dynamic/netmap-testbed:Vm");
+    expect([...step.additionalSecretOutputs].sort()).toEqual(["connection", "result"]);
+    expect(step.deleteBeforeReplace).toBe(false);
   });
 
-  it("points at the compiled runner inside the package", () => {
-    expect(compiledRunnerPath("/pkg")).toBe("/pkg/dist/components/pulumi/step-runner.js");
+  it("a Testbed's dependsOn holds back every host's first steps", async () => {
+    const topology = loadTopology(path.join(__dirname, "../../stacks/topologies/paper-2015.yaml"));
+    const resources = await runMockedProgram(() => {
+      const gate = new RemoteStep("gate", {
+        kind: "HostScripts",
+        connection,
+        step: "gate",
+        create: { argv: ["true"] },
+      });
+      new Testbed(
+        "t",
+        { topology, credentials: { privateKey: pulumi.secret(FAKE_KEY_PAIR.private) } },
+        { dependsOn: [gate] },
+      );
+    }, fakeStepResource);
+    const scripts = resources.filter((r) => r.name.endsWith("-scripts"));
+    expect(scripts.length).toBe(topology.hosts.length);
+    for (const step of scripts) expect(step.dependencies.map(urnName)).toContain("gate");
+  });
+});
+
+describe("scriptsDigest", () => {
+  it("covers the scripts a step runs and the library they source, and nothing else", () => {
+    const build = scriptsDigest([{ argv: ["bash", hostScript("netmap/build.sh"), "--x"] }]);
+    expect(build).toMatch(/^[0-9a-f]{16}$/);
+    expect(scriptsDigest([{ argv: ["bash", hostScript("netmap/build.sh"), "--y"] }])).toBe(build);
+    expect(scriptsDigest([{ argv: ["bash", hostScript("netmap/load.sh")] }])).not.toBe(build);
+    expect(scriptsDigest([{ argv: ["bash", "-c", "true"] }])).toBe("");
   });
 });

@@ -1,7 +1,10 @@
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { packageRoot } from "./package-root";
+import { runtimeProvider } from "./provider-runtime";
+import { HOST_SCRIPTS_DIR } from "./script-bundle";
 import type {
   RemoteStepInputs,
   RemoteStepOutputs,
@@ -11,73 +14,35 @@ import type {
 } from "./step-types";
 
 /**
- * The compiled step runner. Pulumi runs dynamic providers in a separate Node process from a
- * serialised closure, where TypeScript sources cannot be loaded; so the provider below captures
- * only this path and loads the compiled module there.
+ * Step kinds, each its own resource type (`pulumi-nodejs:dynamic/netmap-testbed:<Kind>`: the
+ * package part of a dynamic resource's type must be the dynamic provider's).
  */
-export function compiledRunnerPath(root: string = packageRoot()): string {
-  return path.join(root, "dist", "components", "pulumi", "step-runner.js");
-}
-
-type Runner = typeof import("./step-runner");
-
-/**
- * Built per program run; the closures capture a string and nothing else, which is why they load
- * the runner with a plain `require` of that path.
- */
-/* eslint-disable @typescript-eslint/no-require-imports */
-export function stepProvider(runnerPath: string): pulumi.dynamic.ResourceProvider {
-  return {
-    async create(inputs: RemoteStepInputs) {
-      const runner: Runner = require(runnerPath);
-      return runner.createStep(inputs);
-    },
-    async delete(_id: string, props: RemoteStepOutputs) {
-      const runner: Runner = require(runnerPath);
-      await runner.deleteStep(props);
-    },
-    async diff(_id: string, olds: RemoteStepOutputs, news: RemoteStepInputs) {
-      const runner: Runner = require(runnerPath);
-      return runner.diffStep(olds, news);
-    },
-    async update(_id: string, olds: RemoteStepOutputs, news: RemoteStepInputs) {
-      const runner: Runner = require(runnerPath);
-      return runner.updateStep(olds, news);
-    },
-    async read(id: string, props: RemoteStepOutputs) {
-      const runner: Runner = require(runnerPath);
-      return runner.readStep(id, props);
-    },
-  };
-}
-
-/* eslint-enable @typescript-eslint/no-require-imports */
-
-let provider: pulumi.dynamic.ResourceProvider | undefined;
-
-/**
- * The compiled runner must exist before a deployment starts, not fail in the provider process
- * halfway through one; `npm ci` builds it (the package's `prepare` script).
- */
-export function assertRunnerBuilt(runnerPath: string = compiledRunnerPath()): void {
-  if (!fs.existsSync(runnerPath)) {
-    throw new Error(`netmap-testbed: ${runnerPath} is missing; run \`npm run build\` (npm ci does it)`);
-  }
-}
-
-function defaultProvider(): pulumi.dynamic.ResourceProvider {
-  provider ??= stepProvider(compiledRunnerPath());
-  return provider;
-}
+export type RemoteStepKind =
+  | "HostScripts"
+  | "NetmapPrepare"
+  | "NetmapFetch"
+  | "NetmapBuild"
+  | "NetmapInstall"
+  | "NetmapLoad"
+  | "NetmapPersist"
+  | "Hugepages"
+  | "ValePort"
+  | "ValeUplink"
+  | "QemuBuild"
+  | "GuestImageFetch"
+  | "VmSeed"
+  | "Vm";
 
 type InputCommand = pulumi.Input<StepCommand>;
 
 export interface RemoteStepArgs {
+  /** The resource type of this step. */
+  kind: RemoteStepKind;
   /** How to reach the host; pass credentials as secrets (`pulumi.secret`). */
   connection: pulumi.Input<StepConnection>;
   /** Short step name used in messages, e.g. "netmap-build". */
   step: string;
-  /** Run on create, and again (idempotently) when the command changes. */
+  /** Run on create, and again (idempotently) when the command or its scripts change, or after drift. */
   create: InputCommand;
   /** Run on destroy and before a replacement; defaults to nothing. */
   delete?: InputCommand;
@@ -85,34 +50,84 @@ export interface RemoteStepArgs {
   read?: InputCommand;
   /** A change in any of these replaces the step (delete, then create). Defaults to []. */
   triggers?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * The steps this one stands on: created after them, and replaced (deleted first) whenever one of
+   * them is replaced. Defaults to none.
+   */
+  builtOn?: readonly RemoteStep[];
   /** Identical hosts' steps with the same key run create once and import the result (StepShare). */
   share?: pulumi.Input<StepShare>;
 }
 
+const scriptsPrefix = `${HOST_SCRIPTS_DIR}/kernel-builds/`;
+
+/**
+ * Digest of the host scripts a step's commands run, and of the library every script sources: a
+ * change to any of them re-runs the step's create.
+ */
+export function scriptsDigest(commands: readonly (StepCommand | undefined)[], root = packageRoot()): string {
+  const scripts = new Set<string>();
+  for (const command of commands) {
+    for (const arg of command?.argv ?? []) {
+      if (arg.startsWith(scriptsPrefix)) scripts.add(arg.slice(scriptsPrefix.length));
+    }
+  }
+  if (scripts.size === 0) return "";
+  const library = path.join(root, "kernel-builds", "lib");
+  for (const file of fs.readdirSync(library)) scripts.add(`lib/${file}`);
+  const hash = createHash("sha256");
+  for (const script of [...scripts].sort()) {
+    hash.update(`${script}\0`);
+    hash.update(fs.readFileSync(path.join(root, "kernel-builds", script)));
+  }
+  return hash.digest("hex").slice(0, 16);
+}
+
+let provider: pulumi.dynamic.ResourceProvider | undefined;
+
 /**
  * One idempotent host action (a script run over SSH with a pinned host key) as a Pulumi
- * resource. `result` is the JSON object the script printed.
+ * resource. `result` is the JSON object the script printed; `instance` changes only when the
+ * step is created anew, which is what steps built on it watch.
  */
 export class RemoteStep extends pulumi.dynamic.Resource {
   declare public readonly result: pulumi.Output<Record<string, unknown>>;
   declare public readonly step: pulumi.Output<string>;
+  declare public readonly instance: pulumi.Output<string>;
+  /** What refresh found when the live state had drifted; undefined when it matched. */
+  declare public readonly drift: pulumi.Output<Record<string, unknown> | undefined>;
 
-  constructor(name: string, args: RemoteStepArgs, opts?: pulumi.CustomResourceOptions) {
-    const props: Record<keyof RemoteStepInputs | "result", unknown> = {
+  constructor(name: string, args: RemoteStepArgs, opts: pulumi.CustomResourceOptions = {}) {
+    const builtOn = args.builtOn ?? [];
+    const props: Record<keyof RemoteStepInputs | "result" | "instance" | "drift", unknown> = {
       connection: args.connection,
       step: args.step,
       create: args.create,
       delete: args.delete,
       read: args.read,
       triggers: args.triggers ?? [],
+      builtOn: builtOn.map((step) => step.instance),
+      scriptsDigest: pulumi
+        .all([args.create, args.delete, args.read])
+        .apply((commands) => scriptsDigest(commands)),
       share: args.share,
       result: undefined,
+      instance: undefined,
+      drift: undefined,
     };
-    super(defaultProvider(), name, props, {
-      ...opts,
-      // Outputs carry the connection (delete needs it) and so the private key: keep it secret.
-      additionalSecretOutputs: ["connection"],
-      deleteBeforeReplace: true,
-    });
+    provider ??= runtimeProvider<RemoteStepInputs, RemoteStepOutputs>("remote-step-runner");
+    super(
+      provider,
+      name,
+      props,
+      {
+        ...opts,
+        // Outputs carry the connection (delete needs it) and so the credentials: keep it secret.
+        additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), "connection"],
+        deleteBeforeReplace: opts.deleteBeforeReplace ?? true,
+      },
+      "netmap-testbed",
+      args.kind,
+    );
   }
 }

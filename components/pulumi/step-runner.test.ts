@@ -96,6 +96,8 @@ function stepOn(name: string, share?: Partial<StepShare>): RemoteStepInputs {
     step: "netmap-build",
     create: { argv: ["build"] },
     triggers: [],
+    builtOn: [],
+    scriptsDigest: "",
     share: {
       key: "k",
       check: { argv: ["check"] },

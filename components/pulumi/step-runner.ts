@@ -3,9 +3,12 @@
  * loads (from the compiled package) in Pulumi's provider process, and what the end-to-end tests
  * call directly: the same code either way.
  */
+import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type * as pulumi from "@pulumi/pulumi";
 import { HostSession } from "../host";
+import { afterRead, type StepHandlers } from "./provider-runtime";
 import type {
   RemoteStepInputs,
   RemoteStepOutputs,
@@ -31,6 +34,7 @@ const hostSessionFactory: StepSessionFactory = (connection) =>
     hostKey: connection.hostKey,
     credentials: {
       privateKey: connection.privateKey,
+      passphrase: connection.passphrase,
       password: connection.password,
       agent: connection.agentSocket,
     },
@@ -400,48 +404,122 @@ export async function createStep(inputs: RemoteStepInputs): Promise<{ id: string
   const result = inputs.share
     ? await createShared(inputs, inputs.share)
     : await runStepCommand(inputs.connection, inputs.step, inputs.create);
-  return { id: stepId(inputs), outs: { ...inputs, result } };
+  return { id: stepId(inputs), outs: { ...inputs, result, instance: randomUUID() } };
 }
 
 export async function deleteStep(props: RemoteStepOutputs): Promise<void> {
   if (props.delete) await runStepCommand(props.connection, `${props.step} (delete)`, props.delete);
 }
 
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Where a step runs: another host (or another SSH endpoint) is another thing, not an update. */
+function target(connection: StepConnection): unknown[] {
+  return [connection.host, connection.address, connection.port, connection.user];
+}
+
 /**
- * A changed create or delete command re-runs create (scripts are idempotent); a changed
- * trigger or a different host replaces the step, deleting the old one first, because two copies
- * of a host-side thing (a loaded module, a VM) cannot coexist.
+ * Whether an update must run create again on the host: its commands or scripts changed, or the
+ * last refresh found it drifted. A change of credentials alone is stored without host work.
+ */
+function needsHostWork(olds: RemoteStepOutputs, news: RemoteStepInputs): boolean {
+  const changed = (["create", "delete", "read", "step", "scriptsDigest"] as const).some(
+    (key) => !same(olds[key], news[key]),
+  );
+  return changed || olds.drift !== undefined;
+}
+
+/**
+ * A changed trigger, a re-created foundation (`builtOn`) or another host replaces the step,
+ * deleting the old one first, because two copies of a host-side thing (a loaded module, a VM)
+ * cannot coexist; the engine cascades that replacement to the steps built on this one. Changed
+ * commands or scripts, drift and new credentials are updates.
  */
 export function diffStep(
   olds: RemoteStepOutputs,
   news: RemoteStepInputs,
 ): { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean } {
   const replaces: string[] = [];
-  if (JSON.stringify(olds.triggers) !== JSON.stringify(news.triggers)) replaces.push("triggers");
-  const oldTarget = [olds.connection.address, olds.connection.port, olds.connection.host];
-  const newTarget = [news.connection.address, news.connection.port, news.connection.host];
-  if (JSON.stringify(oldTarget) !== JSON.stringify(newTarget)) replaces.push("connection");
-  const changed = (["create", "delete", "read", "connection", "step"] as const).some(
-    (key) => JSON.stringify(olds[key]) !== JSON.stringify(news[key]),
-  );
-  return { changes: changed || replaces.length > 0, replaces, deleteBeforeReplace: true };
+  if (!same(olds.triggers, news.triggers)) replaces.push("triggers");
+  if (!same(olds.builtOn ?? [], news.builtOn)) replaces.push("builtOn");
+  if (!same(target(olds.connection), target(news.connection))) replaces.push("connection");
+  const changes = replaces.length > 0 || needsHostWork(olds, news) || !same(olds.connection, news.connection);
+  return { changes, replaces, deleteBeforeReplace: true };
 }
 
 export async function updateStep(
-  _olds: RemoteStepOutputs,
+  olds: RemoteStepOutputs,
   news: RemoteStepInputs,
 ): Promise<{ outs: RemoteStepOutputs }> {
-  const { outs } = await createStep(news);
-  return { outs };
+  const result = needsHostWork(olds, news) ? (await createStep(news)).outs.result : olds.result;
+  return { outs: { ...news, result, instance: olds.instance } };
 }
 
-/** Refresh: the live state, or no id when the thing is gone (Pulumi then shows it as deleted). */
+/**
+ * Refresh. A step whose thing has drifted (`present: false`: netmap unloaded, a VM stopped, a
+ * port detached) stays in the state with what was read as `drift`, shown as a diff, and the next
+ * `pulumi up` repairs it; only `gone: true` (nothing of it left) drops it from the state.
+ */
 export async function readStep(
   id: string,
   props: RemoteStepOutputs,
 ): Promise<{ id?: string; props?: RemoteStepOutputs }> {
   if (!props.read) return { id, props };
   const live = await runStepCommand(props.connection, `${props.step} (read)`, props.read);
-  if (live.present === false) return {};
-  return { id, props: { ...props, result: { ...props.result, live } } };
+  return afterRead(id, props, live);
 }
+
+/** How the engine passes a value that is not known yet (a preview before its producer ran). */
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+function checkCommand(field: string, command: unknown, failures: pulumi.dynamic.CheckFailure[]): void {
+  if (command === UNKNOWN) return;
+  const argv = (command as { argv?: unknown } | undefined)?.argv;
+  if (!Array.isArray(argv) || argv.length === 0 || argv.some((arg) => typeof arg !== "string")) {
+    failures.push({ property: field, reason: `${field}.argv must be a non-empty list of strings` });
+  }
+}
+
+/** Inputs a step cannot run with are refused before anything reaches a host. */
+export function checkStep(news: RemoteStepInputs): pulumi.dynamic.CheckResult<RemoteStepInputs> {
+  const failures: pulumi.dynamic.CheckFailure[] = [];
+  const connection: unknown = news.connection;
+  if (connection !== UNKNOWN) {
+    const fields = (connection ?? {}) as Partial<Record<keyof StepConnection, unknown>>;
+    for (const key of ["host", "address", "user", "hostKey"] as const) {
+      const value = fields[key];
+      if (value !== UNKNOWN && (typeof value !== "string" || value === "")) {
+        failures.push({ property: "connection", reason: `connection.${key} is required` });
+      }
+    }
+    const port = fields.port;
+    if (
+      port !== UNKNOWN &&
+      (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535)
+    ) {
+      failures.push({ property: "connection", reason: "connection.port must be 1-65535" });
+    }
+  }
+  if (typeof news.step !== "string" || !/^[A-Za-z0-9:._-]{1,128}$/.test(news.step)) {
+    failures.push({
+      property: "step",
+      reason: `step ${JSON.stringify(news.step)}: letters, digits and :._- only`,
+    });
+  }
+  checkCommand("create", news.create, failures);
+  if (news.delete !== undefined) checkCommand("delete", news.delete, failures);
+  if (news.read !== undefined) checkCommand("read", news.read, failures);
+  return failures.length > 0 ? { failures } : { inputs: news };
+}
+
+/** What the dynamic provider calls; remote-step.ts finds this module through the installed package. */
+export const handlers: StepHandlers<RemoteStepInputs, RemoteStepOutputs> = {
+  check: async (_olds, news) => checkStep(news),
+  create: createStep,
+  diff: async (_id, olds, news) => diffStep(olds, news),
+  update: async (_id, olds, news) => updateStep(olds, news),
+  read: readStep,
+  delete: async (_id, props) => deleteStep(props),
+};

@@ -15,6 +15,8 @@ export interface StepConnection {
   /** The pinned OpenSSH public host key line; connections to any other key are refused. */
   readonly hostKey: string;
   readonly privateKey?: string;
+  /** Passphrase of an encrypted `privateKey`. */
+  readonly passphrase?: string;
   readonly password?: string;
   /** ssh-agent socket path on the controller, used instead of a key. */
   readonly agentSocket?: string;
@@ -62,17 +64,30 @@ export interface RemoteStepInputs {
   /** Run on destroy (and before a replacement is created); absent = nothing to undo. */
   readonly delete?: StepCommand;
   /**
-   * Run on `pulumi refresh`: prints the live state as JSON. `{"present": false}` means the thing
-   * is gone, which Pulumi then shows as drift (the resource must be recreated).
+   * Run on `pulumi refresh`: prints the live state as JSON. `"present": false` is drift: the step
+   * stays in the state with the live state as its `drift` output, and the next `pulumi up` runs
+   * create again to repair it. Only `"gone": true` (nothing of it is left on the host) drops the
+   * step from the state.
    */
   readonly read?: StepCommand;
   /** Any change here replaces the step: its delete runs, then its create. */
   readonly triggers: readonly string[];
+  /**
+   * The `instance` outputs of the steps this one stands on (a property dependency): when one of
+   * them is replaced, the engine replaces this step too, deleting it first.
+   */
+  readonly builtOn: readonly string[];
+  /** Digest of the host scripts the commands run: a change re-runs create (scripts are idempotent). */
+  readonly scriptsDigest: string;
   /** Reuse the create's artifacts across identical hosts; not part of the diff (see StepShare). */
   readonly share?: StepShare;
 }
 
 export interface RemoteStepOutputs extends RemoteStepInputs {
-  /** The JSON object the create (or read) command printed last on stdout. */
+  /** The JSON object the create command printed last on stdout. */
   readonly result: Readonly<Record<string, unknown>>;
+  /** New on every create, kept by updates: what dependents put in their `builtOn`. */
+  readonly instance: string;
+  /** What the last refresh read when the live state had drifted; absent when it matched. */
+  readonly drift?: Readonly<Record<string, unknown>>;
 }

@@ -16,9 +16,13 @@ import { Testbed, publicKeyOf } from "./testbed";
 const paper = loadTopology(path.join(__dirname, "../../stacks/topologies/paper-2015.yaml"));
 const keyPair = sshUtils.generateKeyPairSync("ed25519");
 
-function dependsOn(resources: readonly RegisteredResource[], name: string, dependency: string): boolean {
-  return resourceNamed(resources, name).dependencies.some((urn) => urnName(urn) === dependency);
+/** Whether replacing `dependency` replaces `name` too: the engine cascades only through inputs. */
+function builtOn(resources: readonly RegisteredResource[], name: string, dependency: string): boolean {
+  const urns = resourceNamed(resources, name).propertyDependencies.builtOn ?? [];
+  return urns.some((urn) => urnName(urn) === dependency);
 }
+
+const STEP_TYPE_PREFIX = "pulumi-nodejs:dynamic/netmap-testbed:";
 
 describe("Testbed (paper-2015 topology)", () => {
   let resources: RegisteredResource[];
@@ -47,31 +51,34 @@ describe("Testbed (paper-2015 topology)", () => {
       (s) => `paper-h1-netmap-${s}`,
     );
     for (let i = 1; i < chain.length; i++) {
-      expect(dependsOn(resources, chain[i], chain[i - 1])).toBe(true);
+      expect(builtOn(resources, chain[i], chain[i - 1])).toBe(true);
       expect(resourceNamed(resources, chain[i]).startedAt).toBeGreaterThanOrEqual(
         resourceNamed(resources, chain[i - 1]).finishedAt,
       );
     }
-    expect(dependsOn(resources, "paper-h1-netmap-prepare", "paper-h1-scripts")).toBe(true);
+    expect(builtOn(resources, "paper-h1-netmap-prepare", "paper-h1-scripts")).toBe(true);
     const ports = resources.filter((r) => r.name.includes("-port-"));
     expect(ports.length).toBeGreaterThan(0);
     for (const port of ports) {
       const host = port.name.split("-")[1];
-      expect(dependsOn(resources, port.name, `paper-${host}-netmap-load`)).toBe(true);
+      expect(builtOn(resources, port.name, `paper-${host}-netmap-load`)).toBe(true);
     }
   });
 
-  it("starts each VM after QEMU, netmap, its image and its VALE ports", () => {
+  it("builds each VM on QEMU, netmap, its image and its VALE ports, so re-creating one re-creates it", () => {
     for (const vm of paper.vms) {
       const name = `paper-${vm.host}-${vm.name}-vm`;
-      expect(dependsOn(resources, name, `paper-${vm.host}-qemu-build`)).toBe(true);
-      expect(dependsOn(resources, name, `paper-${vm.host}-netmap-load`)).toBe(true);
-      expect(dependsOn(resources, name, `paper-${vm.host}-image-${vm.image}-fetch`)).toBe(true);
+      expect(builtOn(resources, name, `paper-${vm.host}-qemu-build`)).toBe(true);
+      expect(builtOn(resources, name, `paper-${vm.host}-netmap-load`)).toBe(true);
+      expect(builtOn(resources, name, `paper-${vm.host}-image-${vm.image}-fetch`)).toBe(true);
+      expect(builtOn(resources, name, `paper-${vm.host}-${vm.name}-seed`)).toBe(true);
       for (const nic of vm.nics) {
         if (nic.kind === "vale") {
-          expect(dependsOn(resources, name, `paper-${vm.host}-${nic.switch}-port-${nic.port}`)).toBe(true);
+          expect(builtOn(resources, name, `paper-${vm.host}-${nic.switch}-port-${nic.port}`)).toBe(true);
         }
       }
+      // A VM is not re-created because persistence or another VM is.
+      expect(builtOn(resources, name, `paper-${vm.host}-netmap-persist`)).toBe(false);
       const vmStep = unwrapSecrets(resourceNamed(resources, name).inputs) as { create: { argv: string[] } };
       const argv = vmStep.create.argv;
       expect(argv.slice(0, argv.indexOf("--"))).toEqual(expect.arrayContaining(["--restart", "no"]));
@@ -84,7 +91,7 @@ describe("Testbed (paper-2015 topology)", () => {
   });
 
   it("keeps the SSH key secret in every step and gives the guests its public half", () => {
-    const steps = resources.filter((r) => r.type === "pulumi-nodejs:dynamic:Resource");
+    const steps = resources.filter((r) => r.type.startsWith(STEP_TYPE_PREFIX));
     expect(steps.length).toBeGreaterThan(10);
     for (const step of steps) {
       expect(isSecretValue(step.inputs.connection)).toBe(true);
@@ -105,6 +112,27 @@ describe("Testbed (paper-2015 topology)", () => {
       expect.arrayContaining(["--kernel-release", "6.1.0-50-amd64", "--commit", "89607e14"]),
     );
     expect(build.create.argv).toEqual(expect.arrayContaining(["--select-version", "ixgbe:6.1.6"]));
-    expect(build.triggers).toHaveLength(2);
+    // The build key (kernel release + commit + build settings): another one rebuilds.
+    expect(build.triggers).toEqual([expect.stringMatching(/^[0-9a-f]{64}$/)]);
+  });
+
+  it("gives each step kind its own resource type", () => {
+    const kinds = new Set(
+      resources
+        .filter((r) => r.type.startsWith(STEP_TYPE_PREFIX))
+        .map((r) => r.type.slice(STEP_TYPE_PREFIX.length)),
+    );
+    expect([...kinds].sort()).toEqual(
+      expect.arrayContaining([
+        "HostScripts",
+        "NetmapBuild",
+        "NetmapLoad",
+        "ValePort",
+        "QemuBuild",
+        "Vm",
+        "VmSeed",
+      ]),
+    );
+    expect(resources.some((r) => r.type === "pulumi-nodejs:dynamic:Resource")).toBe(false);
   });
 });

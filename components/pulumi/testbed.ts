@@ -16,6 +16,8 @@ import { ValeSwitch } from "./vale-switch";
 export interface TestbedCredentials {
   /** Private key for every remote host's `user`; pass a secret. */
   privateKey?: pulumi.Input<string | undefined>;
+  /** Passphrase of an encrypted `privateKey`; pass a secret. */
+  passphrase?: pulumi.Input<string | undefined>;
   /** Password instead of a key; pass a secret. */
   password?: pulumi.Input<string | undefined>;
   /** ssh-agent socket on the controller instead of a key. */
@@ -42,9 +44,9 @@ export interface HostSummary {
   built: boolean;
 }
 
-/** The public key of a private key, for guests to trust the same identity as the hosts. */
-export function publicKeyOf(privateKey: string): string {
-  const parsed = sshUtils.parseKey(privateKey);
+/** The public key of a private key (encrypted: with its passphrase), for guests to trust the same identity as the hosts. */
+export function publicKeyOf(privateKey: string, passphrase?: string): string {
+  const parsed = sshUtils.parseKey(privateKey, passphrase);
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
   if (key instanceof Error) throw new Error(`sshPrivateKey is not a key ssh2 can read: ${key.message}`);
   return `${key.type} ${key.getPublicSSH().toString("base64")}`;
@@ -72,16 +74,22 @@ export class Testbed extends pulumi.ComponentResource {
   public readonly vms: Record<string, PtnetVm> = {};
   public readonly hostSummaries: pulumi.Output<Record<string, HostSummary>>;
   public readonly vmEndpoints: pulumi.Output<Record<string, { host: string; address: string; port: number }>>;
+  /** The caller's `dependsOn`, handed to every host so that nothing starts before it. */
+  private readonly dependsOn: pulumi.ComponentResourceOptions["dependsOn"];
 
   constructor(name: string, args: TestbedArgs, opts?: pulumi.ComponentResourceOptions) {
     super("netmap-testbed:index:Testbed", name, {}, opts);
+    this.dependsOn = opts?.dependsOn;
     const model = args.topology;
     this.plan = planTestbed(model);
     const credentials = args.credentials ?? {};
     const labHosts = model.hosts.filter((host) => host.access.kind === "localLab").map((host) => host.name);
     const guestKey = pulumi
-      .all([credentials.guestAuthorizedKey, credentials.privateKey])
-      .apply(([explicit, privateKey]) => explicit ?? (privateKey ? publicKeyOf(privateKey) : undefined));
+      .all([credentials.guestAuthorizedKey, credentials.privateKey, credentials.passphrase])
+      .apply(
+        ([explicit, privateKey, passphrase]) =>
+          explicit ?? (privateKey ? publicKeyOf(privateKey, passphrase) : undefined),
+      );
 
     const summaries: Record<string, pulumi.Output<HostSummary>> = {};
     const endpoints: Record<string, pulumi.Output<{ host: string; address: string; port: number }>> = {};
@@ -130,7 +138,7 @@ export class Testbed extends pulumi.ComponentResource {
       const lab = new LocalLabHost(
         prefix,
         { lab: access, links: labLinks(labHosts, hostPlan.name) },
-        { parent: this },
+        { parent: this, dependsOn: this.dependsOn },
       );
       host = new NetmapHost(
         prefix,
@@ -141,7 +149,7 @@ export class Testbed extends pulumi.ComponentResource {
           hostKey: lab.hostKey,
           privateKey: lab.privateKey,
         },
-        { parent: this },
+        { parent: this, dependsOn: this.dependsOn },
       );
       hostGuestKey = pulumi
         .all([guestKey, lab.privateKey])
@@ -156,10 +164,11 @@ export class Testbed extends pulumi.ComponentResource {
           user: access.user,
           hostKey: access.hostKey,
           privateKey: credentials.privateKey as pulumi.Input<string> | undefined,
+          passphrase: credentials.passphrase as pulumi.Input<string> | undefined,
           password: credentials.password as pulumi.Input<string> | undefined,
           agentSocket: credentials.agentSocket as pulumi.Input<string> | undefined,
         },
-        { parent: this },
+        { parent: this, dependsOn: this.dependsOn },
       );
     }
     this.hosts[hostPlan.name] = host;
@@ -178,6 +187,7 @@ export class Testbed extends pulumi.ComponentResource {
       hugepages = new RemoteStep(
         `${prefix}-hugepages`,
         {
+          kind: "Hugepages",
           connection: host.connection,
           step: "hugepages",
           create: scriptCommand("host/hugepages.sh", [
@@ -189,8 +199,9 @@ export class Testbed extends pulumi.ComponentResource {
           delete: scriptCommand("host/hugepages.sh", ["remove", ...sizeArgs]),
           read: scriptCommand("host/hugepages.sh", ["status", ...sizeArgs]),
           triggers: [String(hostPlan.hugepages.count)],
+          builtOn: [host.scripts],
         },
-        { ...child, dependsOn: [host.scripts] },
+        child,
       );
     }
 
@@ -200,7 +211,7 @@ export class Testbed extends pulumi.ComponentResource {
         (spec) =>
           new ValeSwitch(
             `${prefix}-${spec.name}`,
-            { host, spec, hostNics: hostPlan.spec.nics, dependsOn: [kernel.loaded] },
+            { host, spec, hostNics: hostPlan.spec.nics, netmap: kernel },
             child,
           ),
       );
@@ -212,7 +223,13 @@ export class Testbed extends pulumi.ComponentResource {
 
     const qemu = new PtnetQemu(
       `${prefix}-qemu`,
-      { host, plan: hostPlan.qemuBuild, netmapSourceDir: kernel.sourceDir, keepBuild: keepBuildCache },
+      {
+        host,
+        plan: hostPlan.qemuBuild,
+        netmapSourceDir: kernel.sourceDir,
+        netmapCommit: kernel.commit,
+        keepBuild: keepBuildCache,
+      },
       child,
     );
     const images: Record<string, GuestImage> = {};
@@ -239,7 +256,9 @@ export class Testbed extends pulumi.ComponentResource {
           authorizedKey,
           guestNetmapSource: model.netmap.source,
           hostNics: hostPlan.spec.nics,
-          dependsOn: [qemu.build, kernel.loaded, ...portSteps, ...(hugepages ? [hugepages] : [])],
+          qemu,
+          netmap: kernel,
+          builtOn: [images[vm.image.name].fetch, ...portSteps, ...(hugepages ? [hugepages] : [])],
         },
         child,
       );

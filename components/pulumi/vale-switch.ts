@@ -3,6 +3,7 @@ import { planSwitch } from "../plan";
 import type { HostNicSpec, SwitchSpec } from "../topology/model";
 import { scriptCommand } from "./host-script";
 import type { NetmapHost } from "./netmap-host";
+import type { NetmapKernel } from "./netmap-kernel";
 import { RemoteStep } from "./remote-step";
 
 export interface ValeSwitchArgs {
@@ -11,8 +12,11 @@ export interface ValeSwitchArgs {
   spec: SwitchSpec;
   /** The host's NICs, to resolve uplink names to interfaces. Defaults to none. */
   hostNics?: readonly HostNicSpec[];
-  /** Steps that must finish first: netmap loaded (NetmapKernel.loaded). */
-  dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /**
+   * The netmap the ports live in: they are created once it is loaded and re-created whenever it is
+   * reloaded (new module parameters). Defaults to none (netmap is loaded by other means).
+   */
+  netmap?: NetmapKernel;
 }
 
 /**
@@ -32,7 +36,8 @@ export class ValeSwitch extends pulumi.ComponentResource {
     const { spec } = args;
     const plan = planSwitch(spec, args.hostNics ?? []);
     const connection = args.host.connection;
-    const after = [args.host.scripts, ...(args.dependsOn ?? [])];
+    const builtOn = [args.host.scripts, ...(args.netmap ? [args.netmap.loaded] : [])];
+    const child = { parent: this, dependsOn: opts?.dependsOn };
     for (const port of spec.ports) {
       const common = ["--switch", spec.name, "--port", port.name];
       const geometry = [
@@ -42,6 +47,7 @@ export class ValeSwitch extends pulumi.ComponentResource {
       this.ports[port.name] = new RemoteStep(
         `${name}-port-${port.name}`,
         {
+          kind: "ValePort",
           connection,
           step: `vale-port:${spec.name}:${port.name}`,
           create: scriptCommand("vale/vale-port.sh", ["apply", ...common, ...geometry]),
@@ -49,8 +55,9 @@ export class ValeSwitch extends pulumi.ComponentResource {
           read: scriptCommand("vale/vale-port.sh", ["status", ...common]),
           // A port's geometry is fixed at creation: a change recreates it.
           triggers: geometry,
+          builtOn,
         },
-        { parent: this, dependsOn: after },
+        child,
       );
     }
     for (const uplink of plan.uplinks) {
@@ -59,14 +66,16 @@ export class ValeSwitch extends pulumi.ComponentResource {
       this.uplinks[uplink.nic] = new RemoteStep(
         `${name}-uplink-${uplink.nic}`,
         {
+          kind: "ValeUplink",
           connection,
           step: `vale-uplink:${spec.name}:${uplink.nic}`,
           create: scriptCommand("vale/vale-uplink.sh", ["attach", ...common, ...hostStack]),
           delete: scriptCommand("vale/vale-uplink.sh", ["detach", ...common]),
           read: scriptCommand("vale/vale-uplink.sh", ["status", ...common]),
           triggers: hostStack,
+          builtOn,
         },
-        { parent: this, dependsOn: after },
+        child,
       );
     }
     this.portNames = plan.ports.map((port) => port.attachedName);

@@ -291,6 +291,42 @@ nmtb_load_stock_module() {
   insmod "$path" "${opts[@]}"
 }
 
+# Unloads every patched module an install recorded (state/install.*.modules), drivers first, then
+# netmap. Never the driver of the management interface recorded by load.sh unless load was
+# allowed to swap it, and never a stock copy (one that does not hold netmap). Appends module
+# names to the caller's `unloaded` array and reasons to its `failures` array.
+nmtb_unload_patched() {
+  local state="$1" mgmt="" allow_mgmt=0 mgmt_driver="" f m
+  if [[ -f "$state/load.management" ]]; then
+    IFS=$'\t' read -r mgmt allow_mgmt <"$state/load.management" || true
+  fi
+  if [[ -n $mgmt ]] && nmtb_iface_exists "$mgmt"; then mgmt_driver="$(nmtb_iface_module "$mgmt")"; fi
+  local -A ours=()
+  for f in "$state"/install.*.modules; do
+    [[ -f $f ]] || continue
+    while IFS= read -r m; do [[ -z $m ]] || ours[$m]=1; done <"$f"
+  done
+  for m in $(printf '%s\n' "${!ours[@]}" | sort); do
+    [[ $m != netmap ]] || continue
+    nmtb_module_loaded "$m" || continue
+    nmtb_module_holds netmap "$m" || continue
+    if [[ $m == "$mgmt_driver" && $allow_mgmt != 1 ]]; then
+      failures+=("patched $m drives the management interface $mgmt: not unloaded (do it from the console)")
+      continue
+    fi
+    nmtb_log "unloading patched $m"
+    if rmmod "$m"; then unloaded+=("$m"); else failures+=("cannot unload patched $m"); fi
+  done
+  if nmtb_module_loaded netmap; then
+    nmtb_log "unloading netmap"
+    if rmmod netmap; then
+      unloaded+=(netmap)
+    else
+      failures+=("cannot unload netmap (refcnt $(cat /sys/module/netmap/refcnt 2>/dev/null)): VALE ports, pipes or VMs still hold it")
+    fi
+  fi
+}
+
 nmtb_require_root() {
   [[ ${NMTB_ALLOW_NONROOT:-0} == 1 || $(id -u) -eq 0 ]] || nmtb_die "must run as root"
 }

@@ -57,6 +57,15 @@ nmtb_vale_ctl() {
   rm -f "$out" "$err"
 }
 
+# Whether netmap is loaded, as vale-ctl sees it: without the module there is no /dev/netmap and
+# the listing says so. Status actions report that as drift rather than fail, so that a refresh
+# of a host where netmap was unloaded shows every port as not present.
+nmtb_vale_netmap_loaded() {
+  # shellcheck disable=SC2119 # vale-ctl without arguments lists the ports
+  nmtb_vale_ctl
+  [[ $NMTB_VC_ERR != *"/dev/netmap: No such file or directory"* ]]
+}
+
 # Lists the VALE ports. The listing exits 1 even on success: success is judged by stderr.
 # Fills NMTB_VALE_LIST (lines "NAME BRIDGE PORT") and NMTB_VALE_ANOMALIES (names printed without a
 # switch prefix: corrupted state). Dies with vale-ctl's text when the listing failed.

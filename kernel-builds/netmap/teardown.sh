@@ -9,9 +9,11 @@ set -euo pipefail
 
 usage() {
   cat <<'USAGE'
-usage: teardown.sh [--keep-cache 1|0] [--wait-seconds N]
+usage: teardown.sh [--keep-cache 1|0] [--keep-baseline 1|0] [--wait-seconds N]
 
   --keep-cache 1|0    keep NMTB_CACHE_DIR (sources and builds) for a fast redeploy (default 1)
+  --keep-baseline 1|0 keep prepare.sh's baseline after a clean check, because another install
+                      follows on the same prepared host (a rebuild); default 0
   --wait-seconds N    bound on waiting for each baseline NIC to come back (default 60)
 
 environment: NMTB_STATE_DIR, NMTB_OPT_DIR, NMTB_CACHE_DIR
@@ -21,22 +23,26 @@ USAGE
 }
 
 keep_cache=1
+keep_baseline=0
 wait_seconds=60
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --keep-cache) keep_cache="$(nmtb_flag_value "$@")"; shift 2 ;;
+    --keep-baseline) keep_baseline="$(nmtb_flag_value "$@")"; shift 2 ;;
     --wait-seconds) wait_seconds="$(nmtb_flag_value "$@")"; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) nmtb_usage_error "unknown argument: $1" ;;
   esac
 done
 nmtb_require_bool01 "$keep_cache" --keep-cache
+nmtb_require_bool01 "$keep_baseline" --keep-baseline
 nmtb_require_uint "$wait_seconds" --wait-seconds
 nmtb_require_path "$NMTB_CACHE_DIR" NMTB_CACHE_DIR
 nmtb_require_root
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-# Persistence first, so a reboot in the middle of this does not bring netmap back.
+# Persistence first, so a reboot in the middle of this does not bring netmap back. (With the
+# Pulumi components, unload.sh already ran when the load step went: unloading again is a no-op.)
 "$here/persist.sh" remove >/dev/null
 
 nmtb_lock
@@ -45,41 +51,9 @@ state="$NMTB_STATE_DIR/netmap"
 have_baseline=0
 [[ -f "$state/baseline.json" && -f "$state/baseline.modules" && -f "$state/baseline.nics" ]] && have_baseline=1
 
-# The management NIC recorded by load.sh: its driver is never unloaded unless load was allowed to.
-mgmt=""
-allow_mgmt=0
-if [[ -f "$state/load.management" ]]; then
-  IFS=$'\t' read -r mgmt allow_mgmt <"$state/load.management" || true
-fi
-mgmt_driver=""
-if [[ -n $mgmt ]] && nmtb_iface_exists "$mgmt"; then mgmt_driver="$(nmtb_iface_module "$mgmt")"; fi
-
-# Patched modules: everything any install put in place, for any release.
-declare -A ours=()
-for f in "$state"/install.*.modules; do
-  [[ -f $f ]] || continue
-  while IFS= read -r m; do [[ -z $m ]] || ours[$m]=1; done <"$f"
-done
-ours[netmap]=1
-
 unloaded=()
 failures=()
-# Drivers first (they hold netmap), netmap last.
-for m in $(printf '%s\n' "${!ours[@]}" | sort); do
-  [[ $m != netmap ]] || continue
-  nmtb_module_loaded "$m" || continue
-  nmtb_module_holds netmap "$m" || continue # the stock copy: not ours to unload
-  if [[ $m == "$mgmt_driver" && $allow_mgmt != 1 ]]; then
-    failures+=("patched $m drives the management interface $mgmt: not unloaded (do it from the console)")
-    continue
-  fi
-  nmtb_log "unloading patched $m"
-  if rmmod "$m"; then unloaded+=("$m"); else failures+=("cannot unload patched $m"); fi
-done
-if nmtb_module_loaded netmap; then
-  nmtb_log "unloading netmap"
-  if rmmod netmap; then unloaded+=(netmap); else failures+=("cannot unload netmap (refcnt $(cat /sys/module/netmap/refcnt 2>/dev/null)): VALE ports, pipes or VMs still hold it"); fi
-fi
+nmtb_unload_patched "$state"
 
 # Installed files, overrides, tools.
 removed=0
@@ -181,7 +155,8 @@ fi
 clean=1
 ((${#differences[@]} == 0)) || clean=0
 if ((clean)); then
-  rm -f "$state"/baseline.* "$state/touched.modules" "$state/load.args" "$state/load.management" "$state/build.args" "$state"/build-dir.*
+  rm -f "$state/touched.modules" "$state/load.args" "$state/load.management" "$state/build.args" "$state"/build-dir.*
+  ((keep_baseline)) || rm -f "$state"/baseline.*
   nmtb_log "host is back to its baseline"
 else
   nmtb_log "host differs from its baseline (baseline kept in $state):"

@@ -112,6 +112,11 @@ fail_corrupted() {
 
 case "$action" in
   status)
+    if ! nmtb_vale_netmap_loaded; then
+      printf '{"action":"status","switch":%s,"port":%s,"name":%s,"present":false,"netmapLoaded":false}\n' \
+        "$(nmtb_json_str "$switch")" "$(nmtb_json_str "$port")" "$(nmtb_json_str "$name")"
+      exit 0
+    fi
     read_state
     # "present" (read by refresh): the port exists and is attached to this switch, intact.
     present=0

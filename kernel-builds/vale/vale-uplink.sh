@@ -99,6 +99,11 @@ emit() {
 
 case "$action" in
   status)
+    if ! nmtb_vale_netmap_loaded; then
+      printf '{"action":"status","switch":%s,"interface":%s,"present":false,"netmapLoaded":false}\n' \
+        "$(nmtb_json_str "$switch")" "$(nmtb_json_str "$iface")"
+      exit 0
+    fi
     read_state
     # "present" (read by refresh): the interface is attached to this switch.
     emit false "\"present\":$(nmtb_json_bool "$attached")"

@@ -6,7 +6,7 @@
  * installed and loaded. Then both are torn down to their baseline.
  *
  * netmap's source cannot be downloaded here: the stand-in tree test/fixtures/fake-netmap is
- * staged on both guests at the same path (see e2e-deploy.test.ts).
+ * staged on both guests at the same path (see test/support/fake-netmap-hosts.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { HostSession } from "../../components/host";

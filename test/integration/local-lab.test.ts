@@ -1,8 +1,8 @@
 /**
  * The LocalLabHost component boots a real lab host through the repo's own scripts: the test
- * monitor runs each local command the component declares (build-image.sh, boot-host.sh) exactly
- * as @pulumi/command would (`sh -c CREATE`), then the project's HostSession logs in with the
- * outputs (pinned host key, secret client key), and the delete command (stop-host.sh) removes it.
+ * monitor runs each local step the component declares (build-image.sh, boot-host.sh) through the
+ * very handlers the dynamic provider loads, then the project's HostSession logs in with the
+ * outputs (pinned host key, secret client key), and the step's delete (stop-host.sh) removes it.
  */
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
@@ -11,9 +11,14 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { HostSession } from "../../components/host";
 import { LocalLabHost } from "../../components/pulumi";
-import { runMockedProgram } from "../support/pulumi-harness";
+import {
+  handlers,
+  type LocalStepInputs,
+  type LocalStepOutputs,
+} from "../../components/pulumi/local-step-runner";
+import { runMockedProgram, unwrapSecrets } from "../support/pulumi-harness";
 
-const LOCAL_COMMAND = "command:local:Command";
+const LOCAL_STEP = /^pulumi-nodejs:dynamic\/netmap-testbed:Lab/;
 
 function sh(command: string, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -40,12 +45,12 @@ interface LabOutputs {
 
 describe("LocalLabHost boots a Debian host through the repo's scripts and removes it on destroy", () => {
   const stateRoot = fs.mkdtempSync(path.join(os.tmpdir(), "nmtb-lab-it-"));
-  const deletes: string[] = [];
+  const deletes: LocalStepOutputs[] = [];
   let outputs: LabOutputs | undefined;
   let privateKeyWasSecret = false;
 
   afterAll(async () => {
-    for (const command of deletes.reverse()) await sh(command, 120_000).catch(() => undefined);
+    for (const step of deletes.reverse()) await handlers.delete(step.step, step).catch(() => undefined);
     fs.rmSync(stateRoot, { recursive: true, force: true });
   }, 180_000);
 
@@ -69,11 +74,10 @@ describe("LocalLabHost boots a Debian host through the repo's scripts and remove
           void pulumi.isSecret(lab.privateKey).then((secret) => (privateKeyWasSecret = secret));
         },
         async (args) => {
-          if (args.type !== LOCAL_COMMAND) return { id: `${args.name}-id`, state: args.inputs };
-          const create = String(args.inputs.create);
-          const stdout = await sh(create, 15 * 60_000);
-          if (typeof args.inputs.delete === "string") deletes.push(args.inputs.delete);
-          return { id: `${args.name}-id`, state: { ...args.inputs, stdout, stderr: "" } };
+          if (!LOCAL_STEP.test(args.type)) return { id: `${args.name}-id`, state: args.inputs };
+          const { id, outs } = await handlers.create(unwrapSecrets(args.inputs) as LocalStepInputs);
+          if (outs.delete) deletes.push(outs);
+          return { id, state: outs };
         },
       );
       outputs = await captured;
@@ -101,7 +105,8 @@ describe("LocalLabHost boots a Debian host through the repo's scripts and remove
 
   it("destroys: the VM stops and its state is gone", async () => {
     expect(deletes).toHaveLength(1);
-    await sh(deletes.pop()!, 120_000);
+    const boot = deletes.pop()!;
+    await handlers.delete(boot.step, boot);
     expect(fs.existsSync(path.join(stateRoot, "nmtb-lab-it"))).toBe(false);
     // QEMU processes whose command line names this host's state dir (the probe itself excluded).
     const qemus = (await sh("ps -eo args", 10_000))

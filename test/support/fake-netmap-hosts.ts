@@ -74,3 +74,66 @@ export async function stageFakeNetmap(session: HostSession): Promise<void> {
     "for i in $(seq 50); do test -e /sys/class/net/dummy0 && exit 0; sleep 0.2; done; exit 1",
   );
 }
+
+/** Where the stateful vale-ctl stand-in (test/fixtures/fake-vale-ctl) keeps its switches on a guest. */
+export const FAKE_VALE_STATE = "/run/nmtb-fake-vale";
+
+/**
+ * Installs the stateful vale-ctl stand-in as `vale-ctl` on the guest's PATH. The stand-in netmap's
+ * own vale-ctl is a stub; this one keeps ports and answers like the real one, and says there is
+ * no /dev/netmap whenever the netmap module is not loaded, as the real one does.
+ */
+export async function stageFakeValeCtl(session: HostSession): Promise<void> {
+  const fake = execFileSync("base64", ["-w0", path.join(FIXTURES, "fake-vale-ctl", "vale-ctl")]).toString();
+  await guestShell(
+    session,
+    `set -e
+mkdir -p /usr/local/lib/nmtb-test
+base64 -d > /usr/local/lib/nmtb-test/vale-ctl
+chmod 0755 /usr/local/lib/nmtb-test/vale-ctl
+cat > /usr/local/bin/vale-ctl <<'WRAPPER'
+#!/bin/bash
+if [[ ! -d /sys/module/netmap ]]; then echo "/dev/netmap: No such file or directory" >&2; exit 1; fi
+export FAKE_VALE_STATE=${FAKE_VALE_STATE} FAKE_VALE_SYSFS=${FAKE_VALE_STATE}/sys
+exec /usr/local/lib/nmtb-test/vale-ctl "$@"
+WRAPPER
+chmod 0755 /usr/local/bin/vale-ctl
+# vale-port.sh looks for persistent ports' netdevs where the stand-in makes them; sshd's PAM
+# session reads /etc/environment for every command the deployment runs.
+grep -q '^NMTB_SYS_CLASS_NET=' /etc/environment || echo 'NMTB_SYS_CLASS_NET=${FAKE_VALE_STATE}/sys' >> /etc/environment`,
+    fake,
+  );
+}
+
+/** What a deployment changes on a guest and a destroy must restore. */
+export interface GuestState {
+  modules: string[];
+  dummy0: string;
+  eth0: string;
+  files: string;
+  valePorts: string;
+}
+
+/** Reads the parts of a guest a deployment of the stand-in netmap touches. */
+export async function guestState(session: HostSession): Promise<GuestState> {
+  const sh = (command: string): Promise<string> => guestShell(session, command);
+  const driver = async (ifname: string): Promise<string> =>
+    (await sh(`ethtool -i ${ifname} 2>/dev/null | sed -n 's/^driver: //p'; true`)).trim() ||
+    (
+      await sh(
+        `basename "$(readlink -f /sys/class/net/${ifname}/device/driver/module 2>/dev/null || readlink -f /sys/class/net/${ifname}/device/driver)" 2>/dev/null; true`,
+      )
+    ).trim();
+  return {
+    modules: (await sh("cut -d' ' -f1 /proc/modules | sort")).trim().split("\n"),
+    dummy0: await driver("dummy0"),
+    eth0: await driver("eth0"),
+    files: await sh(
+      "ls -d /opt/netmap-testbed/scripts /etc/systemd/system/netmap-testbed* /etc/depmod.d/netmap-testbed* " +
+        "/lib/modules/$(uname -r)/extra/netmap-testbed 2>/dev/null; true",
+    ),
+    valePorts: await sh(
+      `cat ${FAKE_VALE_STATE}/attached 2>/dev/null; ls ${FAKE_VALE_STATE}/sys 2>/dev/null; true`,
+    ),
+  };
+}

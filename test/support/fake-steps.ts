@@ -22,22 +22,26 @@ const RESULTS: Readonly<Record<string, Record<string, unknown>>> = {
   "netmap-build": { buildDir: "/var/cache/netmap-testbed/build/k", built: true },
 };
 
+/** Every step kind's type starts with this (e.g. `…netmap-testbed:NetmapBuild`). */
+export const STEP_TYPE_PREFIX = "pulumi-nodejs:dynamic/netmap-testbed:";
+
 export async function fakeStepResource(
   args: pulumi.runtime.MockResourceArgs,
 ): Promise<pulumi.runtime.MockResourceResult> {
-  if (args.type === "command:local:Command") {
+  const instance = `${args.name}-instance`;
+  if (args.type.startsWith(`${STEP_TYPE_PREFIX}Lab`)) {
     // What kernel-builds/lab/build-image.sh and boot-host.sh print.
-    const stdout = JSON.stringify({
+    const result = {
       dir: "/img",
       sshPort: 2222,
       hostKey: "ssh-ed25519 AAAA",
       privateKeyPath: fakeLabKeyPath,
-    });
-    return { id: `${args.name}-id`, state: { ...args.inputs, stdout } };
+    };
+    return { id: `${args.name}-id`, state: { ...args.inputs, result, instance } };
   }
-  if (args.type !== "pulumi-nodejs:dynamic:Resource") return { id: `${args.name}-id`, state: args.inputs };
+  if (!args.type.startsWith(STEP_TYPE_PREFIX)) return { id: `${args.name}-id`, state: args.inputs };
   await new Promise((resolve) => setTimeout(resolve, 5));
   const step = String(args.inputs.step);
   const result = RESULTS[step] ?? (step.startsWith("image-") ? { path: "/var/cache/img" } : {});
-  return { id: `${args.name}-id`, state: { ...args.inputs, result } };
+  return { id: `${args.name}-id`, state: { ...args.inputs, result, instance } };
 }

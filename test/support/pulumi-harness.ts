@@ -12,6 +12,11 @@ export interface RegisteredResource {
   readonly urn: string;
   readonly parent: string;
   readonly dependencies: readonly string[];
+  /**
+   * Per input, the resources its value came from: the dependencies along which the engine
+   * cascades a replacement (a plain `dependsOn` is not among them).
+   */
+  readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
   readonly additionalSecretOutputs: readonly string[];
   readonly deleteBeforeReplace: boolean;
   readonly custom: boolean;
@@ -33,6 +38,9 @@ interface RegisterRequest {
   getName(): string;
   getParent(): string;
   getDependenciesList(): string[];
+  getPropertydependenciesMap(): {
+    forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void;
+  };
   getAdditionalsecretoutputsList(): string[];
   getDeletebeforereplace(): boolean;
   getCustom(): boolean;
@@ -51,6 +59,12 @@ const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): 
 
 /** Echoes inputs as outputs with a fake id: the default when a test only looks at wiring. */
 export const echoResource: NewResource = async (args) => ({ id: `${args.name}-id`, state: args.inputs });
+
+function propertyDependenciesOf(req: RegisterRequest): Record<string, string[]> {
+  const byInput: Record<string, string[]> = {};
+  req.getPropertydependenciesMap().forEach((value, key) => (byInput[key] = value.getUrnsList()));
+  return byInput;
+}
 
 /**
  * Sets mocks, runs `program`, waits for every registration and returns the recorded resources
@@ -91,6 +105,7 @@ export async function runMockedProgram(
       urn: `${req.getParent()}$${req.getType()}::${req.getName()}`,
       parent: req.getParent(),
       dependencies: req.getDependenciesList(),
+      propertyDependencies: propertyDependenciesOf(req),
       additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
       deleteBeforeReplace: req.getDeletebeforereplace(),
       custom: req.getCustom(),

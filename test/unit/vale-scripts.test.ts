@@ -204,10 +204,25 @@ describe("vale-port.sh", () => {
   it("fails with vale-ctl's text when the listing fails (netmap not loaded)", () => {
     fs.mkdirSync(path.join(dir, "fake"), { recursive: true });
     fs.writeFileSync(path.join(dir, "fake", "unloaded"), "");
-    const r = port("status");
+    const r = port("apply");
     expect(r.status).toBe(1);
     expect(r.stdout).toBe("");
     expect(r.stderr).toMatch(/vale-ctl listing failed \(exit 1\): \/dev\/netmap: No such file or directory/);
+  });
+
+  it("reads a port back as drift, not as a failure, when netmap is not loaded (refresh)", () => {
+    expect(port("apply").status).toBe(0);
+    fs.writeFileSync(path.join(dir, "fake", "unloaded"), "");
+    const r = port("status");
+    expect(r.status).toBe(0);
+    expect(r.json).toEqual({
+      action: "status",
+      switch: "vale0",
+      port: "v0",
+      name: "vale0:v0",
+      present: false,
+      netmapLoaded: false,
+    });
   });
 
   it.each([

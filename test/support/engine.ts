@@ -1,0 +1,194 @@
+/**
+ * The real Pulumi engine for tests: the CLI and language host from tools/pulumi-engine.sh, a file
+ * backend and a generated passphrase in a temp dir, and a stack of this project's own program
+ * (Pulumi.yaml, stacks/index.ts) driven through the Automation API. Each operation's engine
+ * output goes to the test log (its `Resources:` summary included), and every SSH connection and
+ * command the engine's provider process makes is counted (NMTB_SSH_AUDIT_LOG).
+ */
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { LocalWorkspace, PulumiCommand, type OpMap, type Stack } from "@pulumi/pulumi/automation";
+
+export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+
+/** The engine's bin directory, built or downloaded once and cached (tools/pulumi-engine.sh). */
+export function engineBinDir(): string {
+  return execFileSync("bash", [path.join(PROJECT_ROOT, "tools", "pulumi-engine.sh")], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    timeout: 30 * 60_000,
+  }).trim();
+}
+
+/** What one engine operation did: the engine's own change counts, remote work and wall time. */
+export interface EngineRun {
+  readonly summary: OpMap;
+  /** SSH connections and commands the provider made, by host. */
+  readonly ssh: Readonly<Record<string, { connections: number; commands: number }>>;
+  readonly steps: readonly string[];
+  readonly seconds: number;
+  readonly output: string;
+}
+
+export interface EngineStack {
+  readonly stack: Stack;
+  readonly name: string;
+  /** Where the stack's state lives (file backend), the passphrase and the audit log. */
+  readonly stateDir: string;
+  readonly env: Readonly<Record<string, string>>;
+  preview(): Promise<EngineRun>;
+  up(): Promise<EngineRun>;
+  refresh(): Promise<EngineRun>;
+  destroy(): Promise<EngineRun>;
+  /** The state as the backend stores it (secrets encrypted), the file `pulumi` reads. */
+  exportState(): Promise<string>;
+  /** Removes the stack's config file from the checkout and the state dir. */
+  dispose(): Promise<void>;
+}
+
+function countSsh(auditLog: string): { ssh: EngineRun["ssh"]; steps: string[] } {
+  const ssh: Record<string, { connections: number; commands: number }> = {};
+  const steps: string[] = [];
+  const text = fs.existsSync(auditLog) ? fs.readFileSync(auditLog, "utf8") : "";
+  fs.rmSync(auditLog, { force: true });
+  for (const line of text.split("\n")) {
+    const [host, kind, step] = line.split("\t");
+    if (!host || !kind) continue;
+    const entry = (ssh[host] ??= { connections: 0, commands: 0 });
+    if (kind === "connection") entry.connections++;
+    else {
+      entry.commands++;
+      steps.push(`${host}/${step}`);
+    }
+  }
+  return { ssh, steps };
+}
+
+/**
+ * A stack of this project's program in `workDir` (a checkout of the project) with the given
+ * config (`netmap-testbed:<key>`; secrets as `{ secret: value }`). `stateDir` lets a second
+ * checkout open the same stack.
+ */
+export async function engineStack(options: {
+  name: string;
+  config: Record<string, string | { secret: string }>;
+  workDir?: string;
+  stateDir?: string;
+}): Promise<EngineStack> {
+  const workDir = options.workDir ?? PROJECT_ROOT;
+  const stateDir = options.stateDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "nmtb-engine-"));
+  fs.chmodSync(stateDir, 0o700);
+  const passphraseFile = path.join(stateDir, "passphrase");
+  if (!fs.existsSync(passphraseFile)) {
+    fs.writeFileSync(passphraseFile, randomBytes(24).toString("base64url"), { mode: 0o600 });
+  }
+  fs.mkdirSync(path.join(stateDir, "backend"), { recursive: true });
+  const bin = engineBinDir();
+  const auditLog = path.join(stateDir, "ssh-audit.log");
+  const env: Record<string, string> = {
+    PATH: `${bin}:${process.env.PATH ?? ""}`,
+    PULUMI_BACKEND_URL: `file://${path.join(stateDir, "backend")}`,
+    PULUMI_CONFIG_PASSPHRASE: fs.readFileSync(passphraseFile, "utf8"),
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_HOME: path.join(stateDir, "pulumi-home"),
+    NMTB_SSH_AUDIT_LOG: auditLog,
+  };
+  const pulumiCommand = await PulumiCommand.get({ root: path.dirname(bin), skipVersionCheck: true });
+  const stack = await LocalWorkspace.createOrSelectStack(
+    { stackName: options.name, workDir },
+    { envVars: env, pulumiCommand },
+  );
+  for (const [key, value] of Object.entries(options.config)) {
+    await stack.setConfig(
+      `netmap-testbed:${key}`,
+      typeof value === "string" ? { value } : { value: value.secret, secret: true },
+    );
+  }
+
+  async function timed(
+    label: string,
+    run: (onOutput: (out: string) => void) => Promise<{ summary?: OpMap }>,
+  ): Promise<EngineRun> {
+    fs.rmSync(auditLog, { force: true });
+    let output = "";
+    const started = performance.now();
+    process.stdout.write(`\n===== pulumi ${label} (${options.name}, ${workDir}) =====\n`);
+    const result = await run((out) => {
+      output += out;
+      process.stdout.write(out);
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const { ssh, steps } = countSsh(auditLog);
+    process.stdout.write(
+      `===== pulumi ${label}: ${seconds.toFixed(1)} s; SSH ${JSON.stringify(ssh)} =====\n`,
+    );
+    return { summary: result.summary ?? {}, ssh, steps, seconds, output };
+  }
+
+  return {
+    stack,
+    name: options.name,
+    stateDir,
+    env,
+    preview: () =>
+      timed("preview", async (onOutput) => {
+        const r = await stack.preview({ onOutput });
+        return { summary: r.changeSummary };
+      }),
+    up: () =>
+      timed("up", async (onOutput) => {
+        const r = await stack.up({ onOutput });
+        return { summary: r.summary.resourceChanges };
+      }),
+    refresh: () =>
+      timed("refresh", async (onOutput) => {
+        const r = await stack.refresh({ onOutput });
+        return { summary: r.summary.resourceChanges };
+      }),
+    destroy: () =>
+      timed("destroy", async (onOutput) => {
+        const r = await stack.destroy({ onOutput });
+        return { summary: r.summary.resourceChanges };
+      }),
+    exportState: async () => {
+      const file = path.join(
+        stateDir,
+        "backend",
+        ".pulumi",
+        "stacks",
+        "netmap-testbed",
+        `${options.name}.json`,
+      );
+      return fs.readFileSync(file, "utf8");
+    },
+    dispose: async () => {
+      await stack.workspace.removeStack(options.name, { force: true }).catch(() => undefined);
+      fs.rmSync(path.join(workDir, "stacks", `Pulumi.${options.name}.yaml`), { force: true });
+    },
+  };
+}
+
+/**
+ * A second checkout of this project in another directory: the committed files (git), its own
+ * compiled runners, the same node_modules. What a colleague's clone, or this one moved, is.
+ */
+export function secondCheckout(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nmtb-checkout-"));
+  const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
+    cwd: PROJECT_ROOT,
+  })
+    .toString("utf8")
+    .split("\0")
+    .filter((file) => file && fs.existsSync(path.join(PROJECT_ROOT, file)));
+  for (const file of files) {
+    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    fs.copyFileSync(path.join(PROJECT_ROOT, file), path.join(dir, file));
+    fs.chmodSync(path.join(dir, file), fs.statSync(path.join(PROJECT_ROOT, file)).mode);
+  }
+  fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(dir, "node_modules"));
+  fs.cpSync(path.join(PROJECT_ROOT, "dist"), path.join(dir, "dist"), { recursive: true });
+  return dir;
+}
