@@ -8,26 +8,12 @@ import * as path from "node:path";
 import { packageRoot } from "./package-root";
 import { afterRead, type StepHandlers } from "./provider-runtime";
 import { lastJsonObject } from "./step-runner";
-import type { StepCommand } from "./step-types";
+import type { StepCommand, StepDefinition, StepState } from "./step-types";
 
-export interface LocalStepInputs {
-  /** Step name for messages, e.g. "lab1-boot". */
-  readonly step: string;
-  readonly create: StepCommand;
-  readonly delete?: StepCommand;
-  /** Prints the live state as JSON; `present: false` is drift, `gone: true` drops the step. */
-  readonly read?: StepCommand;
-  /** Any change here replaces the step (delete, then create). */
-  readonly triggers: readonly string[];
-  /** `instance` outputs of the steps this one stands on; one of them re-created re-creates this one. */
-  readonly builtOn: readonly string[];
-}
+/** A command on the controller: the same definition as a host step, without a connection. */
+export type LocalStepInputs = StepDefinition;
 
-export interface LocalStepOutputs extends LocalStepInputs {
-  readonly result: Readonly<Record<string, unknown>>;
-  readonly instance: string;
-  readonly drift?: Readonly<Record<string, unknown>>;
-}
+export interface LocalStepOutputs extends LocalStepInputs, StepState {}
 
 const DEFAULT_TIMEOUT_SEC = 3600;
 

@@ -56,8 +56,8 @@ export interface StepShare {
   readonly cacheDir?: string;
 }
 
-export interface RemoteStepInputs {
-  readonly connection: StepConnection;
+/** What every step, on a host or on the controller, is: commands and what it stands on. */
+export interface StepDefinition {
   /** Step name for messages and log prefixes, e.g. "netmap-build". */
   readonly step: string;
   readonly create: StepCommand;
@@ -66,8 +66,8 @@ export interface RemoteStepInputs {
   /**
    * Run on `pulumi refresh`: prints the live state as JSON. `"present": false` is drift: the step
    * stays in the state with the live state as its `drift` output, and the next `pulumi up` runs
-   * create again to repair it. Only `"gone": true` (nothing of it is left on the host) drops the
-   * step from the state.
+   * create again to repair it. Only `"gone": true` (nothing of it is left) drops the step from
+   * the state.
    */
   readonly read?: StepCommand;
   /** Any change here replaces the step: its delete runs, then its create. */
@@ -77,13 +77,10 @@ export interface RemoteStepInputs {
    * them is replaced, the engine replaces this step too, deleting it first.
    */
   readonly builtOn: readonly string[];
-  /** Digest of the host scripts the commands run: a change re-runs create (scripts are idempotent). */
-  readonly scriptsDigest: string;
-  /** Reuse the create's artifacts across identical hosts; not part of the diff (see StepShare). */
-  readonly share?: StepShare;
 }
 
-export interface RemoteStepOutputs extends RemoteStepInputs {
+/** What a step's create and refreshes add to its inputs in the state. */
+export interface StepState {
   /** The JSON object the create command printed last on stdout. */
   readonly result: Readonly<Record<string, unknown>>;
   /** New on every create, kept by updates: what dependents put in their `builtOn`. */
@@ -91,3 +88,13 @@ export interface RemoteStepOutputs extends RemoteStepInputs {
   /** What the last refresh read when the live state had drifted; absent when it matched. */
   readonly drift?: Readonly<Record<string, unknown>>;
 }
+
+export interface RemoteStepInputs extends StepDefinition {
+  readonly connection: StepConnection;
+  /** Digest of the host scripts the commands run: a change re-runs create (scripts are idempotent). */
+  readonly scriptsDigest: string;
+  /** Reuse the create's artifacts across identical hosts; not part of the diff (see StepShare). */
+  readonly share?: StepShare;
+}
+
+export interface RemoteStepOutputs extends RemoteStepInputs, StepState {}

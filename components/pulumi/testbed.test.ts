@@ -136,3 +136,15 @@ describe("Testbed (paper-2015 topology)", () => {
     expect(resources.some((r) => r.type === "pulumi-nodejs:dynamic:Resource")).toBe(false);
   });
 });
+
+describe("publicKeyOf", () => {
+  it("reads an encrypted key with its passphrase, and says what is wrong without it", () => {
+    const encrypted = sshUtils.generateKeyPairSync("ed25519", {
+      passphrase: "s3cret",
+      cipher: "aes256-ctr",
+      rounds: 16,
+    });
+    expect(publicKeyOf(encrypted.private, "s3cret")).toBe(encrypted.public.split(" ").slice(0, 2).join(" "));
+    expect(() => publicKeyOf(encrypted.private)).toThrow(/sshPrivateKey is not a key ssh2 can read/);
+  });
+});

@@ -19,11 +19,11 @@ import { closeStepSessions, createStep, type ShareReport } from "../../component
 import type { RemoteStepInputs } from "../../components/pulumi/step-types";
 import { parseTopology } from "../../components/topology";
 import { startGuestHosts, type GuestHost } from "../fixtures/guest-host";
+import { STEP_TYPE_PREFIX } from "../support/fake-steps";
 import { fakeNetmapTopology, guestHostSession, stageFakeNetmap } from "../support/fake-netmap-hosts";
 import { runMockedProgram, unwrapSecrets } from "../support/pulumi-harness";
 
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
-const DYNAMIC = "pulumi-nodejs:dynamic:Resource";
 const SKIPPED = new Set(["netmap-install", "netmap-load", "netmap-persist"]);
 
 interface Round {
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
         });
       },
       async (args) => {
-        if (args.type !== DYNAMIC) return { id: `${args.name}-id`, state: args.inputs };
+        if (!args.type.startsWith(STEP_TYPE_PREFIX)) return { id: `${args.name}-id`, state: args.inputs };
         const inputs = unwrapSecrets(args.inputs) as RemoteStepInputs;
         if (SKIPPED.has(inputs.step)) return { id: `${args.name}-id`, state: { ...inputs, result: {} } };
         if (inputs.step === "netmap-build") builds.push(inputs);

@@ -15,10 +15,10 @@ import { closeStepSessions, createStep, deleteStep } from "../../components/pulu
 import type { RemoteStepInputs, RemoteStepOutputs } from "../../components/pulumi/step-types";
 import { parseTopology } from "../../components/topology";
 import { startGuestHosts, type GuestHost } from "../fixtures/guest-host";
+import { STEP_TYPE_PREFIX } from "../support/fake-steps";
 import { fakeNetmapTopology, guestHostSession, stageFakeNetmap } from "../support/fake-netmap-hosts";
 import { runMockedProgram, unwrapSecrets } from "../support/pulumi-harness";
 
-const DYNAMIC = "pulumi-nodejs:dynamic:Resource";
 const TEARDOWN = "/opt/netmap-testbed/scripts/current/kernel-builds/netmap/teardown.sh";
 
 describe("identical hosts build once: one compiles, the other imports through the controller", () => {
@@ -91,7 +91,7 @@ describe("identical hosts build once: one compiles, the other imports through th
             });
           },
           async (args) => {
-            if (args.type !== DYNAMIC) return { id: `${args.name}-id`, state: args.inputs };
+            if (!args.type.startsWith(STEP_TYPE_PREFIX)) return { id: `${args.name}-id`, state: args.inputs };
             const inputs = unwrapSecrets(args.inputs) as RemoteStepInputs;
             const { id, outs } = await createStep(inputs);
             created.push(outs);

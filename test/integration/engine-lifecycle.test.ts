@@ -264,4 +264,27 @@ describe("the real Pulumi engine deploys, repairs, changes and destroys a testbe
     },
     30 * 60_000,
   );
+
+  it(
+    "i: the engine killed during the netmap build; cancel, refresh, up converge (docs/components.md)",
+    async () => {
+      // Nothing to reuse on the host, so that the build really runs when the engine is killed.
+      await sh("rm -rf /var/cache/netmap-testbed/build");
+      const { killedAfter } = await engine.killUpDuring(/^netmap-build$/);
+      expect(killedAfter).toMatch(/netmap-build$/);
+      // The killed run's lock, and the steps it left half-done ("pending creates").
+      await expect(engine.up()).rejects.toThrow(/locked/);
+      await engine.cli(["cancel", "--yes"]);
+      await engine.cli(["refresh", "--yes", "--clear-pending-creates"]);
+      const up = await engine.up();
+      expect(changes(up).create).toBeGreaterThan(0);
+      expect((await sh("cat /sys/module/netmap/parameters/buf_num")).trim()).toBe("4096");
+      expectPorts(await sh("vale-ctl; true"));
+      expect(changes(await engine.up())).toEqual({});
+      const destroyed = await engine.destroy();
+      expect(changes(destroyed).delete).toBeGreaterThanOrEqual(12);
+      expect(await guestState(session)).toEqual(before);
+    },
+    30 * 60_000,
+  );
 });

@@ -5,7 +5,7 @@
  * output goes to the test log (its `Resources:` summary included), and every SSH connection and
  * command the engine's provider process makes is counted (NMTB_SSH_AUDIT_LOG).
  */
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -43,17 +43,25 @@ export interface EngineStack {
   up(): Promise<EngineRun>;
   refresh(): Promise<EngineRun>;
   destroy(): Promise<EngineRun>;
+  /**
+   * Starts `pulumi up` as its own process group, as a user's terminal would, and SIGKILLs the
+   * whole group (CLI, language host, providers) once a command whose step matches `killAt`
+   * has started on a host. Resolves when the group is gone.
+   */
+  killUpDuring(killAt: RegExp): Promise<{ killedAfter: string }>;
+  /** Runs the CLI itself with the stack's environment (for commands the Automation API lacks). */
+  cli(args: readonly string[]): Promise<string>;
   /** The state as the backend stores it (secrets encrypted), the file `pulumi` reads. */
   exportState(): Promise<string>;
   /** Removes the stack's config file from the checkout and the state dir. */
   dispose(): Promise<void>;
 }
 
-function countSsh(auditLog: string): { ssh: EngineRun["ssh"]; steps: string[] } {
+function countSsh(auditLog: string, consume = true): { ssh: EngineRun["ssh"]; steps: string[] } {
   const ssh: Record<string, { connections: number; commands: number }> = {};
   const steps: string[] = [];
   const text = fs.existsSync(auditLog) ? fs.readFileSync(auditLog, "utf8") : "";
-  fs.rmSync(auditLog, { force: true });
+  if (consume) fs.rmSync(auditLog, { force: true });
   for (const line of text.split("\n")) {
     const [host, kind, step] = line.split("\t");
     if (!host || !kind) continue;
@@ -152,6 +160,48 @@ export async function engineStack(options: {
       timed("destroy", async (onOutput) => {
         const r = await stack.destroy({ onOutput });
         return { summary: r.summary.resourceChanges };
+      }),
+    killUpDuring: (killAt) => {
+      fs.rmSync(auditLog, { force: true });
+      const child = spawn(
+        path.join(bin, "pulumi"),
+        ["up", "--yes", "--skip-preview", "--non-interactive", "--stack", options.name],
+        { cwd: workDir, env: { ...process.env, ...env }, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+      );
+      child.stdout.on("data", (chunk: Buffer) => process.stdout.write(chunk));
+      child.stderr.on("data", (chunk: Buffer) => process.stdout.write(chunk));
+      return new Promise((resolve, reject) => {
+        const deadline = Date.now() + 10 * 60_000;
+        const poll = setInterval(() => {
+          const started = countSsh(auditLog, false).steps.find((step) =>
+            killAt.test(step.replace(/^[^/]+\//, "")),
+          );
+          if (started) {
+            clearInterval(poll);
+            process.stdout.write(
+              `\n===== SIGKILL to the pulumi process group after ${started} started =====\n`,
+            );
+            process.kill(-(child.pid ?? 0), "SIGKILL");
+            child.once("exit", () => resolve({ killedAfter: started }));
+          } else if (Date.now() > deadline || child.exitCode !== null) {
+            clearInterval(poll);
+            reject(new Error(`pulumi up ended (or 10 min passed) before a step matching ${killAt} started`));
+          }
+        }, 100);
+      });
+    },
+    cli: (args) =>
+      new Promise((resolve, reject) => {
+        execFile(
+          path.join(bin, "pulumi"),
+          [...args, "--stack", options.name, "--non-interactive"],
+          { cwd: workDir, env: { ...process.env, ...env }, timeout: 10 * 60_000 },
+          (error, stdout, stderr) => {
+            process.stdout.write(`\n===== pulumi ${args.join(" ")} =====\n${stdout}${stderr}`);
+            if (error) reject(new Error(`pulumi ${args.join(" ")}: ${error.message}\n${stderr}`));
+            else resolve(stdout);
+          },
+        );
       }),
     exportState: async () => {
       const file = path.join(
