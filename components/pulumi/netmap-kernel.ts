@@ -26,6 +26,11 @@ export interface NetmapKernelArgs {
   keepBuildCache?: boolean;
   /** Install the boot unit that reloads netmap and the patched drivers after a reboot. Defaults to true. */
   persist?: boolean;
+  /**
+   * The host runs VMs: prepare also installs what the VM steps run (seed ISO tool, qemu-img,
+   * python3 for QMP, taskset). Defaults to false.
+   */
+  vmTools?: boolean;
   /** Swap a driver even when it drives the management interface (the SSH session drops). Defaults to false. */
   allowManagementDriver?: boolean;
   /**
@@ -169,6 +174,8 @@ export class NetmapKernel extends pulumi.ComponentResource {
           "1",
           "--need-kernel-sources",
           needKernelSources,
+          "--vm-tools",
+          args.vmTools ? "1" : "0",
         ]),
         // Forgets the baseline once everything else is undone (and checked against it).
         delete: scriptCommand("netmap/teardown.sh", ["--keep-cache", keepCache ? "1" : "0"]),

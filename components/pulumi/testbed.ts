@@ -176,7 +176,13 @@ export class Testbed extends pulumi.ComponentResource {
 
     const kernel = new NetmapKernel(
       `${prefix}-netmap`,
-      { host, netmap: model.netmap, hostSpec: hostPlan.spec, keepBuildCache },
+      {
+        host,
+        netmap: model.netmap,
+        hostSpec: hostPlan.spec,
+        keepBuildCache,
+        vmTools: hostPlan.vms.length > 0,
+      },
       child,
     );
     this.kernels[hostPlan.name] = kernel;

@@ -9,11 +9,15 @@ set -euo pipefail
 usage() {
   cat <<'USAGE'
 usage: prepare.sh [--install-deps 1|0] [--need-kernel-sources 1|0] [--record-baseline 1|0]
+                  [--vm-tools 1|0]
 
   --install-deps 1|0          install missing build dependencies with apt-get (default 1)
   --need-kernel-sources 1|0   also provide full kernel sources, needed to patch in-tree
                               drivers (virtio_net.c, veth.c, e1000, ...) (default 0)
   --record-baseline 1|0       record the baseline once; never overwritten (default 1)
+  --vm-tools 1|0              also what the VM steps run on this host: make-seed.sh's ISO tool
+                              (genisoimage), qemu-img (qemu-utils), python3 (vm.sh's QMP) and
+                              taskset (util-linux) (default 0)
 
 environment: NMTB_STATE_DIR, NMTB_CACHE_DIR
 stdout: {"distro","version","kernelRelease","headers","headersDir","kernelSources",
@@ -24,11 +28,13 @@ USAGE
 install_deps=1
 need_sources=0
 record_baseline=1
+vm_tools=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --install-deps) install_deps="$(nmtb_flag_value "$@")"; shift 2 ;;
     --need-kernel-sources) need_sources="$(nmtb_flag_value "$@")"; shift 2 ;;
     --record-baseline) record_baseline="$(nmtb_flag_value "$@")"; shift 2 ;;
+    --vm-tools) vm_tools="$(nmtb_flag_value "$@")"; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) nmtb_usage_error "unknown argument: $1" ;;
   esac
@@ -36,6 +42,7 @@ done
 nmtb_require_bool01 "$install_deps" --install-deps
 nmtb_require_bool01 "$need_sources" --need-kernel-sources
 nmtb_require_bool01 "$record_baseline" --record-baseline
+nmtb_require_bool01 "$vm_tools" --vm-tools
 nmtb_require_root
 nmtb_lock
 
@@ -83,6 +90,18 @@ if ((install_deps)); then
   fi
   if ((${#missing[@]})); then apt_install "${missing[@]}"; fi
 fi
+# The VM steps' tools, by the command each step looks for (package: command).
+if ((vm_tools)); then
+  missing=()
+  for pair in genisoimage:genisoimage qemu-utils:qemu-img python3:python3 util-linux:taskset; do
+    command -v "${pair#*:}" >/dev/null 2>&1 || missing+=("${pair%%:*}")
+  done
+  if ((${#missing[@]})); then
+    ((install_deps)) || nmtb_die "VMs on this host need ${missing[*]}: install them, or let prepare.sh do it (--install-deps 1)"
+    apt_install "${missing[@]}"
+  fi
+fi
+
 headers=0
 [[ -e "$headers_dir/.config" ]] && headers=1
 ((headers)) || nmtb_die "no headers for the running kernel at $headers_dir (install linux-headers-$release, or boot a kernel whose headers are packaged)"

@@ -105,6 +105,23 @@ grep -q '^NMTB_SYS_CLASS_NET=' /etc/environment || echo 'NMTB_SYS_CLASS_NET=${FA
   );
 }
 
+/** Where the stand-in QEMU source tree is staged on each guest (the topology's `qemu.source.path`). */
+export const FAKE_QEMU_SOURCE = "/root/fake-qemu";
+
+/**
+ * Stages the stand-in QEMU tree (test/fixtures/fake-qemu) with the VM stand-in beside it
+ * (test/fixtures/fake-qemu-vm), which its `make install` installs, so that the built binary runs
+ * VMs (a process with pidfile, QMP, console and SSH banner) as well as answering `-device help`.
+ */
+export async function stageFakeQemu(session: HostSession): Promise<void> {
+  const trees = execFileSync("tar", ["-C", FIXTURES, "-czf", "-", "fake-qemu", "fake-qemu-vm"]);
+  await guestShell(
+    session,
+    `rm -rf ${FAKE_QEMU_SOURCE} /root/fake-qemu-vm && base64 -d | tar -xzf - -C /root`,
+    trees.toString("base64"),
+  );
+}
+
 /** What a deployment changes on a guest and a destroy must restore. */
 export interface GuestState {
   modules: string[];
@@ -112,6 +129,8 @@ export interface GuestState {
   eth0: string;
   files: string;
   valePorts: string;
+  /** VM processes (the stand-in's or QEMU's) and the VMs' state directories. */
+  vms: string;
 }
 
 /** Reads the parts of a guest a deployment of the stand-in netmap touches. */
@@ -134,6 +153,10 @@ export async function guestState(session: HostSession): Promise<GuestState> {
     ),
     valePorts: await sh(
       `cat ${FAKE_VALE_STATE}/attached 2>/dev/null; ls ${FAKE_VALE_STATE}/sys 2>/dev/null; true`,
+    ),
+    // "[n]" keeps pgrep from matching this very command line.
+    vms: await sh(
+      "pgrep -a -f '[n]mtb-fake-vm|[q]emu-system'; ls /var/lib/netmap-testbed/vms 2>/dev/null; true",
     ),
   };
 }

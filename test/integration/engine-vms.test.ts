@@ -1,0 +1,252 @@
+/**
+ * VMs under the real Pulumi engine (see engine-lifecycle.test.ts for the engine and the stand-in
+ * netmap): a topology with a ptnet QEMU build, a guest image and two VMs on a VALE switch,
+ * deployed onto a real Debian guest through stacks/index.ts. Checked on the host: the prepare step
+ * installs what the VM steps run; both VMs run as systemd units; a VM stopped behind the tool's
+ * back shows on refresh as drift (an update, never a deletion) and `up` starts it again; a new
+ * memory size replaces that VM only; a netmap module parameter stops both VMs before netmap is
+ * unloaded and starts them after their ports are back; destroy leaves the host as it was.
+ *
+ * The QEMU source is the stand-in tree test/fixtures/fake-qemu (configure/make/install like the
+ * fork's), whose installed binary runs a VM's argv with test/fixtures/fake-qemu-vm: a process
+ * with the pidfile, QMP socket, console and SSH banner vm.sh waits for. The real ptnet QEMU booting
+ * a real guest is checked by `npm run test:real` (docs/local-lab.md), not in CI.
+ */
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { utils as sshUtils } from "ssh2";
+import type { HostSession } from "../../components/host";
+import { assertRunnerBuilt } from "../../components/pulumi";
+import { startGuestHosts, type GuestHost } from "../fixtures/guest-host";
+import { PROJECT_ROOT, engineStack, type EngineRun, type EngineStack } from "../support/engine";
+import {
+  fakeNetmapTopology,
+  guestHostSession,
+  guestShell,
+  guestState,
+  stageFakeNetmap,
+  stageFakeQemu,
+  stageFakeValeCtl,
+  type GuestState,
+} from "../support/fake-netmap-hosts";
+
+const STACK = `nmtb-engine-vms-${process.pid}`;
+/** A stand-in guest disk: any raw file works as the overlays' backing file, nothing boots it. */
+const IMAGE = "/root/nmtb-tiny-image.raw";
+
+interface VmStatus {
+  present?: boolean;
+  running?: boolean;
+  pid?: number | null;
+  argv?: string[] | null;
+}
+
+function changes(run: EngineRun): Record<string, number> {
+  return Object.fromEntries(Object.entries(run.summary).filter(([kind]) => kind !== "same"));
+}
+
+function stepsRun(run: EngineRun): string[] {
+  return run.steps.map((step) => step.replace(/^[^/]+\//, ""));
+}
+
+describe("the real Pulumi engine deploys, repairs, changes and destroys VMs on a real guest", () => {
+  let host: GuestHost;
+  let session: HostSession;
+  let before: GuestState;
+  let engine: EngineStack;
+  let topologyDir: string;
+  let imageSha256 = "";
+
+  const sh = (command: string): Promise<string> => guestShell(session, command);
+
+  function topology(options: { bufNum: number; vm1Memory: string }): string {
+    const base = fakeNetmapTopology(STACK, [host]).replace(
+      "params: { buf_num: 4096 }",
+      `params: { buf_num: ${options.bufNum} }`,
+    );
+    return `${base}qemu:
+  source: { path: /root/fake-qemu }
+images:
+  tiny:
+    url: file://${IMAGE}
+    sha256: "${imageSha256}"
+switches:
+  vale0:
+    host: g1
+    ports:
+      p1: {}
+      p2: {}
+vms:
+  vm1:
+    host: g1
+    image: tiny
+    cpus: 1
+    memory: ${options.vm1Memory}
+    nics:
+      - { switch: vale0, port: p1 }
+  vm2:
+    host: g1
+    image: tiny
+    cpus: 1
+    memory: 256MiB
+    nics:
+      - { switch: vale0, port: p2 }
+`;
+  }
+
+  function writeTopology(options: { bufNum: number; vm1Memory: string }): string {
+    const file = path.join(topologyDir, `topology-${options.bufNum}-${options.vm1Memory}.yaml`);
+    fs.writeFileSync(file, topology(options));
+    return file;
+  }
+
+  /** vm.sh's own status of a VM, as refresh reads it. */
+  async function vmStatus(vm: string): Promise<VmStatus> {
+    const out = await sh(
+      `/opt/netmap-testbed/scripts/current/kernel-builds/vm/vm.sh status --name ${vm} --state-dir /var/lib/netmap-testbed/vms/${vm}`,
+    );
+    return JSON.parse(out.trim().split("\n").pop() ?? "{}") as VmStatus;
+  }
+
+  async function expectRunning(vm: string, memory: string): Promise<number> {
+    const status = await vmStatus(vm);
+    expect(status).toMatchObject({ present: true, running: true });
+    expect(status.argv).toEqual(expect.arrayContaining(["-m", memory]));
+    expect(await sh(`systemctl is-active netmap-testbed-vm-${vm}.service || true`)).toMatch(/^active/);
+    return status.pid ?? -1;
+  }
+
+  beforeAll(async () => {
+    try {
+      assertRunnerBuilt();
+    } catch {
+      execFileSync("npm", ["run", "build"], { cwd: PROJECT_ROOT, stdio: "inherit" });
+    }
+    topologyDir = fs.mkdtempSync(path.join(os.tmpdir(), "nmtb-engine-vms-"));
+    [host] = await startGuestHosts({ names: ["nmtb-engine-vms"] });
+    session = guestHostSession(host);
+    await stageFakeNetmap(session);
+    await stageFakeValeCtl(session);
+    await stageFakeQemu(session);
+    imageSha256 = (
+      await sh(`head -c 1048576 /dev/zero > ${IMAGE} && sha256sum ${IMAGE} | cut -d' ' -f1`)
+    ).trim();
+    before = await guestState(session);
+    const guestKey = sshUtils.generateKeyPairSync("ed25519").public;
+    engine = await engineStack({
+      name: STACK,
+      config: {
+        topology: writeTopology({ bufNum: 4096, vm1Memory: "256MiB" }),
+        sshPrivateKey: { secret: host.privateKey },
+        guestAuthorizedKey: guestKey,
+      },
+    });
+  }, 30 * 60_000);
+
+  afterAll(async () => {
+    if (engine) {
+      await engine.destroy().catch(() => undefined);
+      await engine.dispose();
+    }
+    if (session) await session.close();
+    if (host) await host.stop();
+    if (topologyDir) fs.rmSync(topologyDir, { recursive: true, force: true });
+  }, 15 * 60_000);
+
+  it(
+    "up installs the VM tools in prepare, builds QEMU, fetches the image and starts both VMs",
+    async () => {
+      // No seed tool on the host (the stock lab image has none): prepare's --vm-tools installs it.
+      await sh("DEBIAN_FRONTEND=noninteractive apt-get remove -y -q genisoimage >/dev/null 2>&1; true");
+      expect(await sh("command -v genisoimage || echo missing")).toMatch(/^missing/);
+      const up = await engine.up();
+      expect(changes(up).create).toBeGreaterThanOrEqual(20);
+      expect(await sh("command -v genisoimage qemu-img python3 taskset | wc -l")).toMatch(/^4\s*$/);
+      await expectRunning("vm1", "256M");
+      await expectRunning("vm2", "256M");
+      const outputs = await engine.stack.outputs();
+      expect(Object.keys(outputs.vms.value as Record<string, unknown>).sort()).toEqual(["vm1", "vm2"]);
+      expect(changes(await engine.up())).toEqual({});
+    },
+    30 * 60_000,
+  );
+
+  it(
+    "a VM stopped behind the tool's back is drift on refresh (not gone), and up starts it again",
+    async () => {
+      const pid1 = (await vmStatus("vm1")).pid;
+      await sh("systemctl stop netmap-testbed-vm-vm2.service");
+      const refreshed = await engine.refresh();
+      expect(changes(refreshed)).toEqual({ update: 1 });
+      expect(changes(refreshed).delete ?? 0).toBe(0);
+      const repaired = await engine.up();
+      expect(changes(repaired).delete ?? 0).toBe(0);
+      expect(stepsRun(repaired)).toEqual(expect.arrayContaining(["vm:vm2"]));
+      expect(stepsRun(repaired)).not.toContain("vm:vm1");
+      await expectRunning("vm2", "256M");
+      expect((await vmStatus("vm1")).pid).toBe(pid1);
+      expect(changes(await engine.refresh())).toEqual({});
+    },
+    20 * 60_000,
+  );
+
+  it(
+    "a new memory size replaces that VM only",
+    async () => {
+      const pid2 = (await vmStatus("vm2")).pid;
+      await engine.stack.setConfig("netmap-testbed:topology", {
+        value: writeTopology({ bufNum: 4096, vm1Memory: "384MiB" }),
+      });
+      const up = await engine.up();
+      expect(changes(up)).toEqual({ replace: 1 });
+      expect(stepsRun(up)).toEqual(["vm:vm1 (delete)", "vm:vm1"]);
+      await expectRunning("vm1", "384M");
+      expect((await vmStatus("vm2")).pid).toBe(pid2);
+    },
+    20 * 60_000,
+  );
+
+  it(
+    "a module parameter stops the VMs before netmap is unloaded and starts them once their ports are back",
+    async () => {
+      await engine.stack.setConfig("netmap-testbed:topology", {
+        value: writeTopology({ bufNum: 8192, vm1Memory: "384MiB" }),
+      });
+      const up = await engine.up();
+      // load, persist, two ports and two VMs; nothing of the build, QEMU, image or seeds.
+      expect(changes(up)).toEqual({ replace: 6 });
+      const steps = stepsRun(up);
+      const at = (step: string): number => {
+        const index = steps.indexOf(step);
+        if (index < 0) throw new Error(`step ${step} did not run; ran: ${steps.join(", ")}`);
+        return index;
+      };
+      for (const vm of ["vm1", "vm2"]) {
+        expect(at(`vm:${vm} (delete)`)).toBeLessThan(at("netmap-load (delete)"));
+        expect(at(`vm:${vm}`)).toBeGreaterThan(at("netmap-load"));
+      }
+      expect(at("vm:vm1")).toBeGreaterThan(at("vale-port:vale0:p1"));
+      expect(at("vm:vm2")).toBeGreaterThan(at("vale-port:vale0:p2"));
+      expect(
+        steps.some((step) => /^(netmap-(build|install|prepare|fetch)|qemu-build|image-|vm-seed)/.test(step)),
+      ).toBe(false);
+      expect((await sh("cat /sys/module/netmap/parameters/buf_num")).trim()).toBe("8192");
+      await expectRunning("vm1", "384M");
+      await expectRunning("vm2", "256M");
+    },
+    20 * 60_000,
+  );
+
+  it(
+    "destroy stops the VMs and leaves the host as it was",
+    async () => {
+      const destroyed = await engine.destroy();
+      expect(changes(destroyed).delete).toBeGreaterThanOrEqual(20);
+      const after = await guestState(session);
+      expect(after).toEqual(before);
+    },
+    20 * 60_000,
+  );
+});
