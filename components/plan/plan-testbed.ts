@@ -46,7 +46,7 @@ function planHost(model: TopologyModel, host: HostSpec, netmapBuild: NetmapBuild
     qemuBuild = planQemuBuild(model.qemu.source, model.netmap.source);
   }
 
-  const switchPlans = switches.map((sw) => planSwitch(sw, host.nics));
+  const switchPlans = switches.map((sw) => planSwitch(sw, host.nics, vms));
   const pipePlans = pipes.map((pipe) => planPipe(pipe, vms));
   const vmPlans = vms.map((vm, indexOnHost) =>
     planVm({

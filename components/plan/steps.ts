@@ -51,7 +51,8 @@ export function planHostSteps(input: HostStepsInput): PlanStep[] {
     add(stepId.image(image), "image", `download and verify image ${image}`, ["scripts"]);
   }
   for (const sw of input.switches) {
-    for (const port of sw.ports) {
+    // A VM's port is made by its QEMU as the VM starts: no step of its own.
+    for (const port of sw.ports.filter((candidate) => candidate.vm === undefined)) {
       add(stepId.valePort(sw.name, port.name), "vale-port", `create ${port.attachedName}`, ["netmap-load"]);
     }
     for (const uplink of sw.uplinks) {
@@ -67,7 +68,6 @@ export function planHostSteps(input: HostStepsInput): PlanStep[] {
     const dependsOn = new Set(["qemu-build", stepId.image(vm.image), "netmap-load"]);
     if (vm.hugepages && input.host.hugepages) dependsOn.add("hugepages");
     for (const nic of vm.nics) {
-      if (nic.kind === "vale") dependsOn.add(stepId.valePort(nic.switch, nic.port));
       if (nic.kind === "pipe") dependsOn.add(stepId.pipe(nic.pipe));
     }
     add(stepId.vm(vm.name), "vm", `boot ${vm.name}`, [...dependsOn]);

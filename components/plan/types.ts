@@ -49,6 +49,12 @@ export interface ValePortPlan {
   readonly name: string;
   /** "valeSW:PORT", what QEMU's ifname and pkt-gen's -i take. */
   readonly attachedName: string;
+  /**
+   * The VM whose NIC this port is. Such a port is the VM's QEMU's own: QEMU creates it when the
+   * VM starts and netmap removes it when the VM stops, so nothing here creates it (a persistent
+   * port cannot be passed through to a VM: see components/topology/rules/vm-ports.ts).
+   */
+  readonly vm?: string;
   /** Arguments to vale-ctl that create the persistent port (`-n PORT [-C …]`). */
   readonly createArgs: readonly string[];
   readonly attachArgs: readonly string[];

@@ -3,7 +3,7 @@
  * `-n P` creates a persistent port, `-C` sets its geometry, `-a`/`-h` attach (without/with the
  * host stack), `-d` detaches, `-r` deletes.
  */
-import type { HostNicSpec, SwitchSpec, ValePortSpec } from "../topology/model";
+import type { HostNicSpec, SwitchSpec, ValePortSpec, VmSpec } from "../topology/model";
 import type { SwitchPlan, ValePortPlan, ValeUplinkPlan } from "./types";
 
 /**
@@ -22,11 +22,12 @@ export function valePortName(switchName: string, port: string): string {
   return `${switchName}:${port}`;
 }
 
-export function planValePort(switchName: string, port: ValePortSpec): ValePortPlan {
+export function planValePort(switchName: string, port: ValePortSpec, vm?: string): ValePortPlan {
   const attachedName = valePortName(switchName, port.name);
   return {
     name: port.name,
     attachedName,
+    ...(vm !== undefined ? { vm } : {}),
     createArgs: ["-n", port.name, ...valeGeometryArgs(port)],
     attachArgs: ["-a", attachedName],
     detachArgs: ["-d", attachedName],
@@ -44,10 +45,28 @@ export function planValeUplink(switchName: string, nic: HostNicSpec, hostStack: 
   };
 }
 
-export function planSwitch(spec: SwitchSpec, hostNics: readonly HostNicSpec[]): SwitchPlan {
+/** "valeSW:PORT" → the VM whose NIC that port is. */
+export function vmPortOwners(vms: readonly VmSpec[]): Map<string, string> {
+  const owners = new Map<string, string>();
+  for (const vm of vms) {
+    for (const nic of vm.nics) {
+      if (nic.kind === "vale") owners.set(valePortName(nic.switch, nic.port), vm.name);
+    }
+  }
+  return owners;
+}
+
+export function planSwitch(
+  spec: SwitchSpec,
+  hostNics: readonly HostNicSpec[],
+  vms: readonly VmSpec[] = [],
+): SwitchPlan {
+  const owners = vmPortOwners(vms);
   return {
     name: spec.name,
-    ports: spec.ports.map((port) => planValePort(spec.name, port)),
+    ports: spec.ports.map((port) =>
+      planValePort(spec.name, port, owners.get(valePortName(spec.name, port.name))),
+    ),
     uplinks: spec.uplinks.map((nicName) => {
       const nic = hostNics.find((candidate) => candidate.name === nicName);
       if (!nic) {

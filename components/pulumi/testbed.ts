@@ -211,17 +211,14 @@ export class Testbed extends pulumi.ComponentResource {
       );
     }
 
-    const switches = model.switches
-      .filter((sw) => sw.host === hostPlan.name)
-      .map(
-        (spec) =>
-          new ValeSwitch(
-            `${prefix}-${spec.name}`,
-            { host, spec, hostNics: hostPlan.spec.nics, netmap: kernel },
-            child,
-          ),
-      );
     const hostVms = model.vms.filter((vm) => vm.host === hostPlan.name);
+    for (const spec of model.switches.filter((sw) => sw.host === hostPlan.name)) {
+      new ValeSwitch(
+        `${prefix}-${spec.name}`,
+        { host, spec, hostNics: hostPlan.spec.nics, vms: hostVms, netmap: kernel },
+        child,
+      );
+    }
     for (const spec of model.pipes.filter((pipe) => pipe.host === hostPlan.name)) {
       new NetmapPipe(`${prefix}-${spec.name}`, { spec, vms: hostVms }, child);
     }
@@ -248,11 +245,6 @@ export class Testbed extends pulumi.ComponentResource {
       return key;
     });
     for (const vm of hostPlan.vms) {
-      const portSteps = vm.spec.nics.flatMap((nic) => {
-        if (nic.kind !== "vale") return [];
-        const sw = switches.find((candidate) => candidate.portNames.includes(`${nic.switch}:${nic.port}`));
-        return sw ? [sw.ports[nic.port]] : [];
-      });
       this.vms[vm.name] = new PtnetVm(
         `${prefix}-${vm.name}`,
         {
@@ -264,7 +256,8 @@ export class Testbed extends pulumi.ComponentResource {
           hostNics: hostPlan.spec.nics,
           qemu,
           netmap: kernel,
-          builtOn: [images[vm.image.name].fetch, ...portSteps, ...(hugepages ? [hugepages] : [])],
+          // Its VALE ports are its QEMU's own (created as it starts); netmap is `netmap` above.
+          builtOn: [images[vm.image.name].fetch, ...(hugepages ? [hugepages] : [])],
         },
         child,
       );

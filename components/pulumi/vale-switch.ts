@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { planSwitch } from "../plan";
-import type { HostNicSpec, SwitchSpec } from "../topology/model";
+import type { HostNicSpec, SwitchSpec, VmSpec } from "../topology/model";
 import { scriptCommand } from "./host-script";
 import type { NetmapHost } from "./netmap-host";
 import type { NetmapKernel } from "./netmap-kernel";
@@ -13,6 +13,11 @@ export interface ValeSwitchArgs {
   /** The host's NICs, to resolve uplink names to interfaces. Defaults to none. */
   hostNics?: readonly HostNicSpec[];
   /**
+   * The VMs on the switch's host: a port that is a VM's NIC is created by that VM's QEMU when it
+   * starts (and gone when it stops), so it gets no step here. Defaults to none.
+   */
+  vms?: readonly VmSpec[];
+  /**
    * The netmap the ports live in: they are created once it is loaded and re-created whenever it is
    * reloaded (new module parameters). Defaults to none (netmap is loaded by other means).
    */
@@ -22,23 +27,24 @@ export interface ValeSwitchArgs {
 /**
  * A VALE switch: one step per persistent port (created with its rings/slots and attached) and
  * per uplink NIC. Refresh reads each back from vale-ctl's listing, so a port that disappeared
- * shows as drift.
+ * shows as drift. Ports that are VMs' NICs belong to the VMs' QEMUs and get no step.
  */
 export class ValeSwitch extends pulumi.ComponentResource {
   /** Attached names ("vale0:vm1") of the ports, in topology order. */
   public readonly portNames: string[];
-  /** Port steps by port name: a VM on a port depends on its step. */
+  /** Steps of the persistent ports (those that are no VM's NIC), by port name. */
   public readonly ports: Record<string, RemoteStep> = {};
   public readonly uplinks: Record<string, RemoteStep> = {};
 
   constructor(name: string, args: ValeSwitchArgs, opts?: pulumi.ComponentResourceOptions) {
     super("netmap-testbed:index:ValeSwitch", name, {}, opts);
     const { spec } = args;
-    const plan = planSwitch(spec, args.hostNics ?? []);
+    const plan = planSwitch(spec, args.hostNics ?? [], args.vms ?? []);
+    const vmPorts = new Set(plan.ports.filter((port) => port.vm !== undefined).map((port) => port.name));
     const connection = args.host.connection;
     const builtOn = [args.host.scripts, ...(args.netmap ? [args.netmap.loaded] : [])];
     const child = { parent: this, dependsOn: opts?.dependsOn };
-    for (const port of spec.ports) {
+    for (const port of spec.ports.filter((candidate) => !vmPorts.has(candidate.name))) {
       const common = ["--switch", spec.name, "--port", port.name];
       const geometry = [
         ...(port.rings !== undefined ? ["--rings", String(port.rings)] : []),

@@ -12,6 +12,11 @@ import type { DriftItem, ObservedHost } from "./types";
 
 const plan = statusTestPlan();
 const clean = observedFor(plan);
+
+/** The host with VALE port `port` gone from the listing. */
+function withoutPort(o: ObservedHost, port: string): ObservedHost {
+  return { ...o, vale: { ...o.vale, ports: o.vale.ports.filter((p) => p.port !== port) } };
+}
 const vm1 = plan.vms[0];
 
 type Mutation = (o: ObservedHost) => ObservedHost;
@@ -138,14 +143,32 @@ const cases: readonly {
     expected: [{ kind: "missing", area: "vale", subject: "VALE listing", actual: "vale-ctl not found" }],
   },
   {
+    // netmap removes a VM's port when its QEMU exits: the port is not missing then.
     name: "VM vm10 not running",
-    mutate: (o) => ({ ...o, vms: o.vms.map((vm) => (vm.name === "vm10" ? { ...vm, processes: [] } : vm)) }),
+    mutate: (o) =>
+      withoutPort(
+        { ...o, vms: o.vms.map((vm) => (vm.name === "vm10" ? { ...vm, processes: [] } : vm)) },
+        "vm10",
+      ),
     expected: [{ kind: "missing", area: "vm", subject: "VM vm10", expected: "running" }],
   },
   {
     name: "VM vm10 unknown to the host at all",
-    mutate: (o) => ({ ...o, vms: o.vms.filter((vm) => vm.name !== "vm10") }),
+    mutate: (o) => withoutPort({ ...o, vms: o.vms.filter((vm) => vm.name !== "vm10") }, "vm10"),
     expected: [{ kind: "missing", area: "vm", subject: "VM vm10", actual: "not running" }],
+  },
+  {
+    name: "VM vm10 stopped, its port still listed (a persistent port in the way of its QEMU)",
+    mutate: (o) => ({ ...o, vms: o.vms.map((vm) => (vm.name === "vm10" ? { ...vm, processes: [] } : vm)) }),
+    expected: [
+      {
+        kind: "extra",
+        area: "vale",
+        subject: "VALE port vale0:vm10",
+        message: expect.stringMatching(/exists while VM vm10 is not running/) as unknown as string,
+      },
+      { kind: "missing", area: "vm", subject: "VM vm10" },
+    ],
   },
   {
     name: "VM vm10 running with a different argv",
@@ -249,12 +272,13 @@ describe("computeDrift", () => {
       vale: {
         ...clean.vale,
         ports: [
-          ...clean.vale.ports.filter((p) => p.port !== "vm10"),
+          ...clean.vale.ports.filter((p) => p.port !== "vm10" && p.port !== "vm20"),
           { switch: "vale0", port: "x", bridgeIdx: 0, portIdx: 9 },
         ],
       },
       vms: clean.vms.map((vm) => (vm.name === "vm20" ? { ...vm, processes: [] } : vm)),
     };
+
     expect(computeDrift(plan, o).map((d) => `${d.kind} ${d.subject}`)).toEqual([
       "different netmap param buf_num",
       "missing VALE port vale0:vm10",

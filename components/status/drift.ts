@@ -175,11 +175,17 @@ function moduleDrift(plan: HostPlan, observed: ObservedHost): DriftItem[] {
   return drift;
 }
 
-/** Every listing name the plan wants: ports, uplinks, and uplinks' host ports (`-h`). */
-export function expectedValeNames(plan: HostPlan): string[] {
+/**
+ * Every listing name the plan wants: persistent ports, the ports of the VMs in `runningVms` (all
+ * VMs when not given: a VM's port exists only while its QEMU runs), uplinks, and uplinks' host
+ * ports (`-h`).
+ */
+export function expectedValeNames(plan: HostPlan, runningVms?: ReadonlySet<string>): string[] {
   const names: string[] = [];
   for (const sw of plan.switches) {
-    for (const port of sw.ports) names.push(port.attachedName);
+    for (const port of sw.ports) {
+      if (port.vm === undefined || !runningVms || runningVms.has(port.vm)) names.push(port.attachedName);
+    }
     for (const uplink of sw.uplinks) {
       names.push(`${sw.name}:${uplink.interface}`);
       if (uplink.attachArgs[0] === "-h") names.push(`${sw.name}:${uplink.interface}^`);
@@ -189,7 +195,13 @@ export function expectedValeNames(plan: HostPlan): string[] {
 }
 
 function valeDrift(plan: HostPlan, observed: ObservedHost): DriftItem[] {
-  const expected = expectedValeNames(plan);
+  const running = new Set(observed.vms.filter((vm) => vm.processes.length > 0).map((vm) => vm.name));
+  const expected = expectedValeNames(plan, running);
+  const vmPorts = new Map(
+    plan.switches.flatMap((sw) =>
+      sw.ports.flatMap((port) => (port.vm ? [[port.attachedName, port.vm]] : [])),
+    ),
+  );
   const vale = observed.vale;
   if (!vale.available) {
     return expected.length === 0
@@ -218,6 +230,7 @@ function valeDrift(plan: HostPlan, observed: ObservedHost): DriftItem[] {
   for (const port of vale.ports) {
     const name = `${port.switch}:${port.port}`;
     if (!wanted.has(name)) {
+      const owner = vmPorts.get(name);
       drift.push(
         item(
           "extra",
@@ -225,7 +238,9 @@ function valeDrift(plan: HostPlan, observed: ObservedHost): DriftItem[] {
           `VALE port ${name}`,
           null,
           `attached (bridge_idx ${port.bridgeIdx} port_idx ${port.portIdx})`,
-          `extra VALE port ${name}: not in the topology`,
+          owner === undefined
+            ? `extra VALE port ${name}: not in the topology`
+            : `VALE port ${name} exists while VM ${owner} is not running: VM ${owner}'s QEMU cannot open it as its own (remove it: vale-ctl -d ${name} && vale-ctl -r ${port.port})`,
         ),
       );
     }

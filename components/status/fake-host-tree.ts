@@ -29,6 +29,8 @@ export class FakeHostTree {
   readonly systemdDir: string;
   readonly valeState: string;
   readonly #children = new Map<string, ChildProcess>();
+  /** VM → its VALE ports, which exist only while it runs (netmap removes them with its QEMU). */
+  readonly #vmPorts = new Map<string, string[]>();
 
   constructor(readonly root: string) {
     this.sysModule = path.join(root, "sys/module");
@@ -188,6 +190,10 @@ export class FakeHostTree {
   async stopVm(name: string): Promise<void> {
     const child = this.#children.get(name);
     this.#children.delete(name);
+    const listed = this.valeCtl().stdout;
+    for (const port of this.#vmPorts.get(name) ?? []) {
+      if (listed.includes(`${port} bridge_idx`)) this.detach(port);
+    }
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       child.once("exit", () => resolve());
@@ -208,13 +214,21 @@ export class FakeHostTree {
       this.loadModule(module, { usesNetmap: true });
     }
     for (const sw of plan.switches) {
-      for (const port of sw.ports) this.attach(port.attachedName);
+      for (const port of sw.ports) {
+        if (port.vm === undefined) this.attach(port.attachedName);
+        else this.#vmPorts.set(port.vm, [...(this.#vmPorts.get(port.vm) ?? []), port.attachedName]);
+      }
       for (const uplink of sw.uplinks) {
         this.attach(`${sw.name}:${uplink.interface}`, { hostStack: uplink.attachArgs[0] === "-h" });
       }
     }
+    const startVms = options.vms ?? true;
+    // A VM's QEMU opens its ports as it starts.
+    if (startVms)
+      for (const vm of plan.vms) for (const port of this.#vmPorts.get(vm.name) ?? []) this.attach(port);
     const listed = this.valeCtl().stdout;
-    for (const name of expectedValeNames(plan)) {
+    const running = new Set(startVms ? plan.vms.map((vm) => vm.name) : []);
+    for (const name of expectedValeNames(plan, running)) {
       if (!listed.includes(`${name} bridge_idx`)) throw new Error(`fake VALE lacks ${name}:\n${listed}`);
     }
     this.addNetmapBuild("0123456789abcdef", [
@@ -222,7 +236,7 @@ export class FakeHostTree {
       ...plan.netmapLoad.patchedDrivers.map(driverModuleName),
     ]);
     if (plan.qemuBuild) this.installQemu(plan.qemuBuild.prefix, plan.qemuBuild.configKey);
-    if (options.vms ?? true) {
+    if (startVms) {
       for (const vm of plan.vms) await this.startVm(vm);
     }
   }

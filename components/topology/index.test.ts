@@ -55,7 +55,7 @@ describe("parseTopology", () => {
         nics: { p0: { interface: "eth1", driver: "virtio_net" } },
       },
     };
-    doc.switches = { vale0: { host: "lab1", ports: { a: { rings: 2, slots: 2048 } } } };
+    doc.switches = { vale0: { host: "lab1", ports: { a: {}, g: { rings: 2, slots: 2048 } } } };
     doc.pipes = { chain0: { host: "lab1" } };
     doc.vms = {
       vm1: {
@@ -71,7 +71,7 @@ describe("parseTopology", () => {
     };
     const model = parseTopology(stringify(doc), "t.yaml");
     expect(model.hosts[0].access).toEqual({ kind: "localLab", cpus: 2, memoryMiB: 4096, diskGiB: 8 });
-    expect(model.switches[0].ports).toEqual([{ name: "a", rings: 2, slots: 2048 }]);
+    expect(model.switches[0].ports).toEqual([{ name: "a" }, { name: "g", rings: 2, slots: 2048 }]);
     const nics = model.vms[0].nics;
     expect(nics[0]).toEqual({ kind: "vale", switch: "vale0", port: "a", mac: "02:aa:00:00:00:01" });
     expect(nics[1]).toMatchObject({ kind: "pipe", pipe: "chain0", id: 7, end: "slave" });

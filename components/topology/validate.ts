@@ -14,6 +14,7 @@ import { checkHostNamespaces } from "./rules/host-namespace";
 import type { Rule } from "./rules/lookup";
 import { checkReferences } from "./rules/references";
 import { checkTrust } from "./rules/trust";
+import { checkVmPorts } from "./rules/vm-ports";
 import { checkVmResources } from "./rules/vm-resources";
 
 const RULES: readonly Rule[] = [
@@ -23,6 +24,7 @@ const RULES: readonly Rule[] = [
   checkCapacity,
   checkTrust,
   checkVmResources,
+  checkVmPorts,
   checkExplicitMacs,
 ];
 
