@@ -147,6 +147,11 @@ export class NetmapKernel extends pulumi.ComponentResource {
    * reloading netmap (new module parameters) re-creates it too.
    */
   public readonly loaded: RemoteStep;
+  /**
+   * The prepare step, which installs the host's packages (with `vmTools`, what VM steps run):
+   * steps that only need those wait for it (dependsOn) without being re-created with it.
+   */
+  public readonly prepared: RemoteStep;
   /** The last step (persist, or load without it): netmap is loaded and will be after a reboot. */
   public readonly ready: RemoteStep;
 
@@ -163,7 +168,7 @@ export class NetmapKernel extends pulumi.ComponentResource {
     const child = { parent: this, dependsOn: opts?.dependsOn };
     const needKernelSources = build.drivers.some(isInTreeDriver) ? "1" : "0";
 
-    const prepare = new RemoteStep(
+    const prepare = (this.prepared = new RemoteStep(
       `${name}-prepare`,
       {
         kind: "NetmapPrepare",
@@ -182,7 +187,7 @@ export class NetmapKernel extends pulumi.ComponentResource {
         builtOn: [args.host.scripts],
       },
       child,
-    );
+    ));
     const prepared = prepare.result.apply(
       (result): PreparedHost => ({
         kernelRelease: stringField(result, "kernelRelease", "netmap-prepare"),

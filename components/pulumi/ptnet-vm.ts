@@ -34,6 +34,21 @@ export interface PtnetVmArgs {
   builtOn?: readonly RemoteStep[];
 }
 
+/** The caller's dependsOn plus one more resource to wait for (no property dependency). */
+function waitFor(
+  dependsOn: pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource> | undefined,
+  extra: pulumi.Resource | undefined,
+): pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource> | undefined {
+  if (!extra) return dependsOn;
+  if (dependsOn === undefined) return [extra];
+  if (Array.isArray(dependsOn)) return [...dependsOn, extra];
+  if (pulumi.Resource.isInstance(dependsOn)) return [dependsOn, extra];
+  // An Output or a promise of resources: the SDK resolves a list of them as it does any input.
+  return pulumi
+    .output(dependsOn as pulumi.Input<pulumi.Input<pulumi.Resource>[]>)
+    .apply((list) => [...list, extra]);
+}
+
 /** Guest hostnames allow lower-case letters, digits and "-" only. */
 function guestHostname(vm: string): string {
   return vm
@@ -79,9 +94,12 @@ export class PtnetVm extends pulumi.ComponentResource {
               ...netmapArgs,
             ]),
           ),
+        // Runs after the VM's stop: the VM's directory (seed, console log) goes with it.
+        delete: scriptCommand("vm/vm.sh", ["purge", "--name", plan.name, "--state-dir", plan.paths.dir]),
         builtOn: [args.host.scripts],
       },
-      { parent: this, dependsOn: opts?.dependsOn },
+      // The seed tool comes with the host's packages (NetmapKernel's prepare, with vmTools).
+      { parent: this, dependsOn: waitFor(opts?.dependsOn, args.netmap?.prepared) },
     );
     const passedInterfaces = plan.spec.nics.flatMap((nic) => {
       if (nic.kind !== "nic") return [];

@@ -88,6 +88,14 @@ describe("Testbed (paper-2015 topology)", () => {
       }
       // A VM is not re-created because persistence or another VM is.
       expect(builtOn(resources, name, `paper-${vm.host}-netmap-persist`)).toBe(false);
+      // Its seed waits for the host's packages (the seed tool) without being re-created with them.
+      const seed = resourceNamed(resources, `paper-${vm.host}-${vm.name}-seed`);
+      expect(seed.dependencies.map(urnName)).toContain(`paper-${vm.host}-netmap-prepare`);
+      expect(builtOn(resources, seed.name, `paper-${vm.host}-netmap-prepare`)).toBe(false);
+      const prepare = unwrapSecrets(resourceNamed(resources, `paper-${vm.host}-netmap-prepare`).inputs) as {
+        create: { argv: string[] };
+      };
+      expect(prepare.create.argv.join(" ")).toContain("--vm-tools 1");
       const vmStep = unwrapSecrets(resourceNamed(resources, name).inputs) as { create: { argv: string[] } };
       const argv = vmStep.create.argv;
       expect(argv.slice(0, argv.indexOf("--"))).toEqual(expect.arrayContaining(["--restart", "no"]));

@@ -19,6 +19,8 @@ usage: vm.sh start  --name N --image PATH --seed PATH [--state-dir D] [--pin CPU
        vm.sh unit   (same flags as start) -- QEMU_ARGV…   print the unit, change nothing
        vm.sh stop   --name N [--state-dir D] [--timeout SECONDS]
        vm.sh status --name N [--state-dir D]
+       vm.sh purge  --name N [--state-dir D]     remove the VM's directory (seed, console log)
+                                                 once it is stopped; refuses a running VM
        vm.sh numa-check --pin CPU,CPU… --nic-interface IF…
 
   QEMU_ARGV   the planner's complete argv, starting with the absolute path of
@@ -48,7 +50,7 @@ NMTB_SYS_CPU="${NMTB_SYS_CPU:-/sys/devices/system/cpu}"
 action="$1"
 shift
 case "$action" in
-  start | unit | stop | status | numa-check) ;;
+  start | unit | stop | status | purge | numa-check) ;;
   -h | --help)
     usage
     exit 0
@@ -232,6 +234,22 @@ if [[ $action == stop ]]; then
   printf '{"name":%s,"unit":%s,"changed":%s,"graceful":%s,"killed":%s}\n' "$(nmtb_json_str "$name")" \
     "$(nmtb_json_str "$unit")" "$(nmtb_json_bool "$existed")" "$(nmtb_json_bool "$STOP_GRACEFUL")" \
     "$(nmtb_json_bool "$STOP_KILLED")"
+  exit 0
+fi
+
+if [[ $action == purge ]]; then
+  # What stop leaves for a later start or a post-mortem (the seed, the console log) goes with the
+  # VM itself, once nothing runs from the directory.
+  if qemu_pid >/dev/null || [[ -f $unit_path ]]; then
+    nmtb_die "VM $name is still running or has its unit $unit: stop it first (vm.sh stop --name $name)"
+  fi
+  existed=0
+  if [[ -e $state_dir ]]; then
+    existed=1
+    rm -rf -- "$state_dir"
+  fi
+  printf '{"name":%s,"stateDir":%s,"changed":%s}\n' "$(nmtb_json_str "$name")" "$(nmtb_json_str "$state_dir")" \
+    "$(nmtb_json_bool "$existed")"
   exit 0
 fi
 

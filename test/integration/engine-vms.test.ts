@@ -2,7 +2,8 @@
  * VMs under the real Pulumi engine (see engine-lifecycle.test.ts for the engine and the stand-in
  * netmap): a topology with a ptnet QEMU build, a guest image and two VMs on a VALE switch,
  * deployed onto a real Debian guest through stacks/index.ts. Checked on the host: the prepare step
- * installs what the VM steps run; both VMs run as systemd units; a VM stopped behind the tool's
+ * installs what the VM steps run; both VMs run as systemd units (their VALE ports are their QEMUs'
+ * own, so only the host's port pg is a step); a VM stopped behind the tool's
  * back shows on refresh as drift (an update, never a deletion) and `up` starts it again; a new
  * memory size replaces that VM only; a netmap module parameter stops both VMs before netmap is
  * unloaded and starts them after their ports are back; destroy leaves the host as it was.
@@ -13,6 +14,9 @@
  * a real guest is checked by `npm run test:real` (docs/local-lab.md), not in CI.
  */
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -34,7 +38,10 @@ import {
 
 const STACK = `nmtb-engine-vms-${process.pid}`;
 /** A stand-in guest disk: any raw file works as the overlays' backing file, nothing boots it. */
-const IMAGE = "/root/nmtb-tiny-image.raw";
+const IMAGE = Buffer.alloc(1 << 20);
+const IMAGE_SHA256 = createHash("sha256").update(IMAGE).digest("hex");
+/** The controller as QEMU's user-mode network shows it to the guest. */
+const CONTROLLER_FROM_GUEST = "10.0.2.2";
 
 interface VmStatus {
   present?: boolean;
@@ -57,7 +64,8 @@ describe("the real Pulumi engine deploys, repairs, changes and destroys VMs on a
   let before: GuestState;
   let engine: EngineStack;
   let topologyDir: string;
-  let imageSha256 = "";
+  let imageServer: Server | undefined;
+  let imagePort = 0;
 
   const sh = (command: string): Promise<string> => guestShell(session, command);
 
@@ -70,14 +78,15 @@ describe("the real Pulumi engine deploys, repairs, changes and destroys VMs on a
   source: { path: /root/fake-qemu }
 images:
   tiny:
-    url: file://${IMAGE}
-    sha256: "${imageSha256}"
+    url: http://${CONTROLLER_FROM_GUEST}:${imagePort}/tiny.raw
+    sha256: "${IMAGE_SHA256}"
 switches:
   vale0:
     host: g1
     ports:
       p1: {}
       p2: {}
+      pg: {}
 vms:
   vm1:
     host: g1
@@ -130,9 +139,13 @@ vms:
     await stageFakeNetmap(session);
     await stageFakeValeCtl(session);
     await stageFakeQemu(session);
-    imageSha256 = (
-      await sh(`head -c 1048576 /dev/zero > ${IMAGE} && sha256sum ${IMAGE} | cut -d' ' -f1`)
-    ).trim();
+    // The image's download server: the controller, as a lab's web server would be.
+    imageServer = createServer((request, response) => {
+      if (request.url !== "/tiny.raw") response.writeHead(404).end();
+      else response.writeHead(200, { "content-length": IMAGE.length }).end(IMAGE);
+    });
+    await new Promise<void>((resolve) => imageServer?.listen(0, "127.0.0.1", resolve));
+    imagePort = (imageServer.address() as AddressInfo).port;
     before = await guestState(session);
     const guestKey = sshUtils.generateKeyPairSync("ed25519").public;
     engine = await engineStack({
@@ -153,6 +166,7 @@ vms:
     if (session) await session.close();
     if (host) await host.stop();
     if (topologyDir) fs.rmSync(topologyDir, { recursive: true, force: true });
+    imageServer?.close();
   }, 15 * 60_000);
 
   it(
@@ -209,14 +223,15 @@ vms:
   );
 
   it(
-    "a module parameter stops the VMs before netmap is unloaded and starts them once their ports are back",
+    "a module parameter stops the VMs before netmap is unloaded and starts them once it is back",
     async () => {
       await engine.stack.setConfig("netmap-testbed:topology", {
         value: writeTopology({ bufNum: 8192, vm1Memory: "384MiB" }),
       });
       const up = await engine.up();
-      // load, persist, two ports and two VMs; nothing of the build, QEMU, image or seeds.
-      expect(changes(up)).toEqual({ replace: 6 });
+      // load, persist, the host's port pg and both VMs (their ports are their QEMUs'); nothing of
+      // the build, QEMU, image or seeds.
+      expect(changes(up)).toEqual({ replace: 5 });
       const steps = stepsRun(up);
       const at = (step: string): number => {
         const index = steps.indexOf(step);
@@ -227,8 +242,9 @@ vms:
         expect(at(`vm:${vm} (delete)`)).toBeLessThan(at("netmap-load (delete)"));
         expect(at(`vm:${vm}`)).toBeGreaterThan(at("netmap-load"));
       }
-      expect(at("vm:vm1")).toBeGreaterThan(at("vale-port:vale0:p1"));
-      expect(at("vm:vm2")).toBeGreaterThan(at("vale-port:vale0:p2"));
+      expect(at("vale-port:vale0:pg (delete)")).toBeLessThan(at("netmap-load (delete)"));
+      expect(at("vale-port:vale0:pg")).toBeGreaterThan(at("netmap-load"));
+      expect(steps.some((step) => /^vale-port:vale0:p[12]/.test(step))).toBe(false);
       expect(
         steps.some((step) => /^(netmap-(build|install|prepare|fetch)|qemu-build|image-|vm-seed)/.test(step)),
       ).toBe(false);

@@ -401,6 +401,11 @@ describe("vm.sh lifecycle (--no-systemd, QEMU test double)", () => {
       expect(other.status).toBe(1);
       expect(other.stderr).toMatch(/running with a different configuration/);
 
+      const early = await vm(["purge", "--name", "vm1"]);
+      expect(early.status).toBe(1);
+      expect(early.stderr).toMatch(/still running .*stop it first/);
+      expect(fs.existsSync(overlay)).toBe(true);
+
       const stop = await vm(["stop", "--name", "vm1", "--timeout", "10"]);
       expect(stop.json).toMatchObject({ changed: true, graceful: true, killed: false });
       expect(fs.existsSync(`/proc/${pid}`)).toBe(false);
@@ -414,6 +419,10 @@ describe("vm.sh lifecycle (--no-systemd, QEMU test double)", () => {
       expect(fs.readFileSync(path.join(dir, "state", "vms", "vm1", "console.log"), "utf8")).toMatch(
         /powering down/,
       );
+      // The seed step's delete, after the VM's: nothing of the VM is left.
+      expect((await vm(["purge", "--name", "vm1"])).json).toMatchObject({ changed: true });
+      expect(fs.existsSync(path.join(dir, "state", "vms", "vm1"))).toBe(false);
+      expect((await vm(["purge", "--name", "vm1"])).json).toMatchObject({ changed: false });
     },
     60000,
   );
