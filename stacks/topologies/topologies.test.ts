@@ -1,11 +1,11 @@
 /**
- * The example topologies are part of the product: each must load cleanly, pin the image it boots,
- * and show what it claims.
+ * The example topologies are part of the product: each must load cleanly, pin what it builds and
+ * boots, and show what it claims.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { isScalar, parseDocument, visit } from "yaml";
-import { checkTopology, type TopologyModel } from "../../components/topology";
+import { checkTopology, type SourceSpec, type TopologyModel } from "../../components/topology";
 import { placeholderReason } from "../../components/topology/digests";
 import {
   AWAITING_IMAGE_DIGEST,
@@ -39,6 +39,8 @@ function digestsIn(name: string): { algorithm: "sha256" | "sha512"; hex: string 
   return found;
 }
 
+const FULL_COMMIT = /^[0-9a-f]{40}$/;
+
 describe("example topologies", () => {
   it("include the three documented examples", () => {
     expect(files).toEqual(expect.arrayContaining(["host-only.yaml", "local.yaml", "paper-2015.yaml"]));
@@ -64,6 +66,26 @@ describe("example topologies", () => {
       expect(checkTopology(withTestDigests(text(name)), name).issues).toEqual([]);
     },
   );
+
+  it.each(files)("%s pins every git source to a full commit", (name) => {
+    const model = load(name);
+    const sources = [model.netmap.source, ...(model.qemu ? [model.qemu.source] : [])];
+    for (const source of sources) {
+      if (source.kind === "git") expect(source.ref).toMatch(FULL_COMMIT);
+    }
+  });
+
+  it("all pin the same netmap and ptnet QEMU commits: the ones this project's lab builds and runs", () => {
+    const refs = (pick: (model: TopologyModel) => SourceSpec | undefined): Set<string> =>
+      new Set(
+        files.flatMap((name) => {
+          const source = pick(load(name));
+          return source?.kind === "git" ? [source.ref] : [];
+        }),
+      );
+    expect([...refs((model) => model.netmap.source)]).toHaveLength(1);
+    expect([...refs((model) => model.qemu?.source)]).toHaveLength(1);
+  });
 
   it.each(files)("%s has no placeholder digest, except while it awaits a verified one", (name) => {
     const placeholders = digestsIn(name).filter(({ algorithm, hex }) => placeholderReason(algorithm, hex));
