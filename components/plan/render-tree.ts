@@ -61,7 +61,9 @@ function hostNode(host: HostPlan): TreeNode {
     children.push(
       node(
         "images",
-        host.images.map((image) => leaf(`${image.name} (${image.os}): ${image.url} sha256 ${image.sha256}`)),
+        host.images.map((image) =>
+          leaf(`${image.name} (${image.os}): ${image.url} ${image.digest.algorithm} ${image.digest.hex}`),
+        ),
       ),
     );
   }

@@ -12,11 +12,12 @@ import type {
   VmNicSpec,
   VmSpec,
 } from "../topology/model";
+import { TEST_SHA512 } from "../topology/test-digests";
 
 export const TEST_IMAGE: ImageSpec = {
   name: "debian12",
   url: "https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-generic-amd64.qcow2",
-  sha256: "0".repeat(64),
+  digest: { algorithm: "sha512", hex: TEST_SHA512 },
   os: "linux",
 };
 

@@ -1,5 +1,6 @@
 /** A small topology and a playbook builder for the playbook tests. */
 import { KEY_H1 } from "../topology/test-fixtures";
+import { TEST_SHA256 } from "../topology/test-digests";
 import { checkPlaybook, type PlaybookCheck } from "./check";
 
 export const TOPOLOGY_FILE = "/lab/t.yaml";
@@ -9,7 +10,7 @@ export const TOPOLOGY = `apiVersion: netmap-testbed/v1
 name: t
 netmap: { source: { git: https://github.com/luigirizzo/netmap.git, ref: master } }
 qemu: { source: { git: https://github.com/netmap-unipi/qemu.git, ref: master } }
-images: { d: { url: https://example.org/d.qcow2, sha256: "${"a".repeat(64)}" } }
+images: { d: { url: https://example.org/d.qcow2, sha256: "${TEST_SHA256}" } }
 hosts:
   h1:
     address: 192.0.2.11

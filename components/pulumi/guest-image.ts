@@ -6,12 +6,12 @@ import { RemoteStep } from "./remote-step";
 
 export interface GuestImageArgs {
   host: NetmapHost;
-  /** URL, sha256 and OS of the image (the topology's `images:` entry). */
+  /** URL, digest (sha256 or sha512) and OS of the image (the topology's `images:` entry). */
   image: ImageSpec;
 }
 
 /**
- * A guest disk image downloaded once into the host's cache and verified against its sha256
+ * A guest disk image downloaded once into the host's cache and verified against its digest
  * (a mismatch keeps nothing). VMs make qcow2 overlays on it, so it is never written to.
  */
 export class GuestImage extends pulumi.ComponentResource {
@@ -30,10 +30,12 @@ export class GuestImage extends pulumi.ComponentResource {
         create: scriptCommand("image/fetch-image.sh", [
           "--url",
           args.image.url,
-          "--sha256",
-          args.image.sha256,
+          `--${args.image.digest.algorithm}`,
+          args.image.digest.hex,
         ]),
-        triggers: [args.image.sha256],
+        // The hex alone: it already tells the algorithms apart (64 or 128 digits), and adding the
+        // algorithm would replace every deployed sha256 image, and the VMs built on it, for nothing.
+        triggers: [args.image.digest.hex],
         builtOn: [args.host.scripts],
       },
       { parent: this, dependsOn: opts?.dependsOn },

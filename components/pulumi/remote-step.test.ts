@@ -1,8 +1,7 @@
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { FAKE_KEY_PAIR, fakeStepResource } from "../../test/support/fake-steps";
 import { resourceNamed, runMockedProgram, urnName } from "../../test/support/pulumi-harness";
-import { loadTopology } from "../topology";
+import { loadShippedTopology } from "../../test/support/shipped-topologies";
 import { RemoteStep, scriptsDigest } from "./remote-step";
 import { hostScript } from "./script-bundle";
 import { Testbed } from "./testbed";
@@ -25,7 +24,7 @@ describe("RemoteStep options", () => {
   });
 
   it("a Testbed's dependsOn holds back every host's first steps", async () => {
-    const topology = loadTopology(path.join(__dirname, "../../stacks/topologies/paper-2015.yaml"));
+    const topology = loadShippedTopology("paper-2015.yaml");
     const resources = await runMockedProgram(() => {
       const gate = new RemoteStep("gate", {
         kind: "HostScripts",

@@ -1,4 +1,3 @@
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { utils as sshUtils } from "ssh2";
 import {
@@ -10,12 +9,12 @@ import {
   type RegisteredResource,
 } from "../../test/support/pulumi-harness";
 import { fakeStepResource } from "../../test/support/fake-steps";
-import { loadTopology } from "../topology";
+import { loadShippedTopology } from "../../test/support/shipped-topologies";
 import type { TopologyModel } from "../topology/model";
 import { Testbed, publicKeyOf } from "./testbed";
 
 /** paper-2015, plus a persistent port for pkt-gen on h1 (its VMs' ports are their QEMUs' own). */
-const shipped = loadTopology(path.join(__dirname, "../../stacks/topologies/paper-2015.yaml"));
+const shipped = loadShippedTopology("paper-2015.yaml");
 const paper: TopologyModel = {
   ...shipped,
   switches: shipped.switches.map((sw) =>

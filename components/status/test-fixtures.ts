@@ -6,6 +6,7 @@
 import { planTestbed } from "../plan/plan-testbed";
 import type { HostPlan } from "../plan/types";
 import { parseTopology } from "../topology";
+import { TEST_SHA512 } from "../topology/test-digests";
 import { expectedValeNames } from "./drift";
 import { HOST_STATUS_SCHEMA, type ObservedHost } from "./types";
 
@@ -37,7 +38,7 @@ export function statusTopologyYaml(hosts: readonly StatusTopologyHost[], vms = t
       "images:",
       "  debian12:",
       "    url: https://example.org/debian12.qcow2",
-      `    sha256: "${"0".repeat(64)}"`,
+      `    sha512: "${TEST_SHA512}"`,
     );
   }
   lines.push("hosts:");

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { checkTopology, loadTopology, parseTopology, TopologyError } from "./index";
+import { TEST_SHA256, TEST_SHA512 } from "./test-digests";
 import { baseDoc, KEY_H1, problems, vm } from "./test-fixtures";
 
 describe("parseTopology", () => {
@@ -17,7 +18,12 @@ describe("parseTopology", () => {
       params: {},
     });
     expect(model.images).toEqual([
-      { name: "debian12", url: "https://example.org/d.qcow2", sha256: "a".repeat(64), os: "linux" },
+      {
+        name: "debian12",
+        url: "https://example.org/d.qcow2",
+        digest: { algorithm: "sha256", hex: TEST_SHA256 },
+        os: "linux",
+      },
     ]);
     expect(model.hosts[0]).toEqual({
       name: "h1",
@@ -119,6 +125,19 @@ describe("parseTopology", () => {
     doc.images = null;
     const model = parseTopology(stringify(doc), "t.yaml");
     expect([model.switches, model.pipes, model.vms, model.images]).toEqual([[], [], [], []]);
+  });
+
+  it("pins an image with sha512 or sha256, stored lower-case with its algorithm", () => {
+    const doc = baseDoc();
+    doc.images = {
+      debian12: { url: "https://example.org/d.qcow2", sha512: TEST_SHA512.toUpperCase(), os: "linux" },
+      freebsd14: { url: "https://example.org/f.qcow2", sha256: TEST_SHA256, os: "freebsd" },
+    };
+    const model = parseTopology(stringify(doc), "t.yaml");
+    expect(model.images.map((image) => [image.name, image.digest])).toEqual([
+      ["debian12", { algorithm: "sha512", hex: TEST_SHA512 }],
+      ["freebsd14", { algorithm: "sha256", hex: TEST_SHA256 }],
+    ]);
   });
 
   it("accepts a local source path and a host without NICs", () => {

@@ -27,11 +27,20 @@ export interface QemuSettings {
   readonly source: SourceSpec;
 }
 
+/** The hash functions an image may be pinned with: what publishers put in their *SUMS files. */
+export type DigestAlgorithm = "sha256" | "sha512";
+
+/** An image file's expected digest; the download is kept only when it matches. */
+export interface ImageDigest {
+  readonly algorithm: DigestAlgorithm;
+  /** Lower-case hex: 64 digits for sha256, 128 for sha512. */
+  readonly hex: string;
+}
+
 export interface ImageSpec {
   readonly name: string;
   readonly url: string;
-  /** Lower-case hex sha256 of the image file. */
-  readonly sha256: string;
+  readonly digest: ImageDigest;
   readonly os: "linux" | "freebsd";
 }
 

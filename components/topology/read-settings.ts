@@ -1,19 +1,13 @@
 /** Reads the build settings: `netmap`, `qemu`, source specs and `images`. */
 import type { DraftImage, DraftNetmap } from "./draft";
-import type { ImageSpec, QemuSettings, SourceSpec } from "./model";
+import { checkDigest, DIGEST_ALGORITHMS, DIGEST_HEX_DIGITS, whereToGetDigest } from "./digests";
+import type { ImageDigest, ImageSpec, QemuSettings, SourceSpec } from "./model";
 import { checkDriverName, checkObjectName } from "./names";
 import { isNetmapParam, NETMAP_PARAMS } from "./netmap-params";
 import { childPath } from "./paths";
 import { PARAM_MAX } from "./limits";
 import type { Reader } from "./reader";
-import {
-  checkDownloadUrl,
-  checkDriverVersion,
-  checkGitUrl,
-  checkLocalPath,
-  checkRef,
-  checkSha256,
-} from "./sources";
+import { checkDownloadUrl, checkDriverVersion, checkGitUrl, checkLocalPath, checkRef } from "./sources";
 import { didYouMean } from "./suggest";
 
 export function readSource(r: Reader, node: unknown, path: string): SourceSpec | undefined {
@@ -131,20 +125,54 @@ export function readQemu(r: Reader, node: unknown, path: string): QemuSettings |
   return source === undefined ? undefined : { source };
 }
 
+/**
+ * Exactly one of sha256/sha512: one digest is what fetch-image.sh verifies, and two could disagree.
+ * Each given value is checked even when both are there, so every problem shows in one run.
+ */
+function readDigest(
+  r: Reader,
+  name: string,
+  fields: Map<string, unknown>,
+  path: string,
+): ImageDigest | undefined {
+  const given = DIGEST_ALGORITHMS.filter((algorithm) => fields.has(algorithm));
+  if (given.length === 0) {
+    const forms = DIGEST_ALGORITHMS.map((a) => `${a}: (${DIGEST_HEX_DIGITS[a]} hex digits)`).join(" or ");
+    r.reportKey(path, `image ${name} needs a digest: add ${forms}, ${whereToGetDigest("sha512")}`);
+    return undefined;
+  }
+  if (given.length > 1) {
+    r.reportKey(
+      path,
+      `image ${name} has both sha256 and sha512; keep exactly one, the one its publisher gives (Debian: sha512), and remove the other`,
+    );
+  }
+  const digests = given.map((algorithm) => {
+    const hex = r.text(fields.get(algorithm), childPath(path, algorithm), algorithm, (value) =>
+      checkDigest(algorithm, value),
+    );
+    return hex === undefined ? undefined : { algorithm, hex: hex.toLowerCase() };
+  });
+  return digests.length === 1 ? digests[0] : undefined;
+}
+
 function readImage(r: Reader, name: string, node: unknown, path: string): ImageSpec | undefined {
-  const fields = r.fields(node, path, { required: ["url", "sha256"], optional: ["os"] }, `image ${name}`);
+  const fields = r.fields(
+    node,
+    path,
+    { required: ["url"], optional: ["sha256", "sha512", "os"] },
+    `image ${name}`,
+  );
   if (!fields) return undefined;
   const url = fields.has("url")
     ? r.string(fields.get("url"), childPath(path, "url"), "url", checkDownloadUrl)
     : undefined;
-  const sha256 = fields.has("sha256")
-    ? r.text(fields.get("sha256"), childPath(path, "sha256"), "sha256", checkSha256)
-    : undefined;
+  const digest = readDigest(r, name, fields, path);
   const os = fields.has("os")
     ? r.oneOf(fields.get("os"), childPath(path, "os"), "os", ["linux", "freebsd"] as const)
     : "linux";
-  if (url === undefined || sha256 === undefined || os === undefined) return undefined;
-  return { name, url, sha256: sha256.toLowerCase(), os };
+  if (url === undefined || digest === undefined || os === undefined) return undefined;
+  return { name, url, digest, os };
 }
 
 export function readImages(r: Reader, node: unknown, path: string): DraftImage[] {

@@ -1,4 +1,4 @@
-/** Where sources and images come from: git URLs and refs, local paths, download URLs, checksums. */
+/** Where sources and images come from: git URLs and refs, local paths, download URLs (digests: digests.ts). */
 
 /** git's own URL forms: https://, ssh://, git://, and scp-like user@host:path. */
 const GIT_URL = /^(https:\/\/|ssh:\/\/|git:\/\/)[^\s]+$/;
@@ -36,11 +36,6 @@ export function checkDownloadUrl(url: string): string | undefined {
     return undefined;
   }
   return `url "${url}" is not an http(s) URL; give the image's download address, e.g. https://cloud.debian.org/…`;
-}
-
-export function checkSha256(hex: string): string | undefined {
-  if (/^[0-9a-fA-F]{64}$/.test(hex)) return undefined;
-  return `sha256 must be 64 hexadecimal digits (the output of \`sha256sum IMAGE\`), got ${hex.length} characters`;
 }
 
 export function checkDriverVersion(version: string): string | undefined {

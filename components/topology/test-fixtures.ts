@@ -1,6 +1,7 @@
 /** Small valid topologies for tests, built as plain objects so each test changes only what it checks. */
 import { stringify } from "yaml";
 import { checkTopology, type TopologyCheck } from "./check";
+import { TEST_SHA256 } from "./test-digests";
 
 export const KEY_H1 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDMRLuFO5GnD61L+kDIuyB3UBKAJPVZabXHOd8vIEk47";
 
@@ -16,7 +17,7 @@ export function baseDoc(): Doc {
       drivers: ["ixgbe"],
     },
     qemu: { source: { git: "https://github.com/netmap-unipi/qemu.git", ref: "master" } },
-    images: { debian12: { url: "https://example.org/d.qcow2", sha256: "A".repeat(64) } },
+    images: { debian12: { url: "https://example.org/d.qcow2", sha256: TEST_SHA256.toUpperCase() } },
     hosts: {
       h1: {
         address: "192.0.2.11",

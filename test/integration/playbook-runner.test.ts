@@ -15,6 +15,7 @@ import { lineRateMpps } from "../../components/playbooks/line-rate";
 import type { Manifest } from "../../components/playbooks/manifest";
 import type { ResultsFile } from "../../components/playbooks/results";
 import { checkSvg } from "../../components/playbooks/svg-check";
+import { TEST_SHA256 } from "../../components/topology/test-digests";
 import { createNetnsLab, type NetnsLab } from "../fixtures/netns-hosts";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -43,7 +44,7 @@ function topology(): string {
 name: nslab
 netmap: { source: { git: https://github.com/luigirizzo/netmap.git, ref: master }, drivers: [] }
 qemu: { source: { git: https://github.com/netmap-unipi/qemu.git, ref: master } }
-images: { d: { url: https://example.org/d.qcow2, sha256: "${"a".repeat(64)}" } }
+images: { d: { url: https://example.org/d.qcow2, sha256: "${TEST_SHA256}" } }
 hosts:
   h1:
     address: ${h1.address}

@@ -41,6 +41,7 @@ function runAsync(script: string, args: string[]): Promise<Result> {
 describe("fetch-image.sh", () => {
   const body = Buffer.from("QFI\xfb a pretend qcow2 image\n".repeat(1000), "latin1");
   const sha = createHash("sha256").update(body).digest("hex");
+  const sha512 = createHash("sha512").update(body).digest("hex");
   let server: http.Server;
   let base: string;
   let hits: number;
@@ -71,7 +72,8 @@ describe("fetch-image.sh", () => {
     const target = path.join(cache, `${sha}.img`);
     expect(JSON.parse(first.stdout)).toEqual({
       path: target,
-      sha256: sha,
+      algorithm: "sha256",
+      digest: sha,
       cached: false,
       bytes: body.length,
       url: `${base}/image.qcow2`,
@@ -85,7 +87,73 @@ describe("fetch-image.sh", () => {
     expect(hits).toBe(1);
   });
 
-  it("keeps nothing on a checksum mismatch and names both hashes", async () => {
+  it("verifies a sha512 and caches it under its own name, beside the sha256 entry", async () => {
+    const cache = path.join(dir, "cache");
+    const url = `${base}/image.qcow2`;
+    const first = await runAsync(fetchScript, ["--url", url, "--sha512", sha512, "--cache-dir", cache]);
+    expect(first.stderr).not.toMatch(/error/);
+    expect(first.status).toBe(0);
+    const target = path.join(cache, `sha512-${sha512}.img`);
+    expect(JSON.parse(first.stdout)).toEqual({
+      path: target,
+      algorithm: "sha512",
+      digest: sha512,
+      cached: false,
+      bytes: body.length,
+      url,
+    });
+    expect(fs.readFileSync(target).equals(body)).toBe(true);
+
+    const again = await runAsync(fetchScript, [
+      "--url",
+      url,
+      "--sha512",
+      sha512.toUpperCase(),
+      "--cache-dir",
+      cache,
+    ]);
+    expect(JSON.parse(again.stdout)).toMatchObject({ cached: true, path: target, digest: sha512 });
+    // The same file pinned by sha256 is its own cache entry: the algorithms never share a name.
+    const bySha256 = await runAsync(fetchScript, ["--url", url, "--sha256", sha, "--cache-dir", cache]);
+    expect(JSON.parse(bySha256.stdout)).toMatchObject({ cached: false, algorithm: "sha256" });
+    expect(fs.readdirSync(cache).sort()).toEqual([`${sha}.img`, `sha512-${sha512}.img`]);
+    expect(hits).toBe(2);
+  });
+
+  it("keeps nothing on a sha512 mismatch and names both hashes", async () => {
+    const cache = path.join(dir, "cache");
+    const wrong = createHash("sha512").update("another image").digest("hex");
+    const r = await runAsync(fetchScript, [
+      "--url",
+      `${base}/image.qcow2`,
+      "--sha512",
+      wrong,
+      "--cache-dir",
+      cache,
+    ]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain(`sha512 mismatch for ${base}/image.qcow2: expected ${wrong}, got ${sha512}`);
+    expect(r.stderr).toMatch(/nothing kept/);
+    expect(fs.readdirSync(cache)).toEqual([]);
+  });
+
+  it("takes exactly one digest, of the right length for its algorithm", async () => {
+    const cache = path.join(dir, "cache");
+    const url = `${base}/image.qcow2`;
+    const both = await runAsync(fetchScript, ["--url", url, "--sha256", sha, "--sha512", sha512]);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toContain("give exactly one of --sha256 and --sha512");
+    const neither = await runAsync(fetchScript, ["--url", url, "--cache-dir", cache]);
+    expect(neither.status).toBe(2);
+    expect(neither.stderr).toContain("--sha256 or --sha512 is required");
+    const swapped = await runAsync(fetchScript, ["--url", url, "--sha512", sha, "--cache-dir", cache]);
+    expect(swapped.status).toBe(2);
+    expect(swapped.stderr).toContain("128 hexadecimal digits");
+    expect(hits).toBe(0);
+  });
+
+  it("keeps nothing on a sha256 mismatch and names both hashes", async () => {
     const cache = path.join(dir, "cache");
     const wrong = "0".repeat(64);
     const r = await runAsync(fetchScript, [
