@@ -19,7 +19,8 @@ export const RUN_USAGE = `usage: netmap-testbed run PLAYBOOK [--topology FILE | 
   --topology FILE       use this topology instead of the playbook's "topology"
   --stack NAME          use the topology of stacks/Pulumi.NAME.yaml (netmap-testbed:topology)
   --out DIR             parent of the results directory (default: results)
-  --pkt-gen PATH        pkt-gen on the hosts and guests (default: pkt-gen on their PATH)
+  --pkt-gen PATH        pkt-gen on the hosts and guests (default: the installed
+                        /opt/netmap-testbed/bin/pkt-gen, else pkt-gen on their PATH)
   --identity FILE       SSH private key for hosts and guests (default: the agent at $SSH_AUTH_SOCK)
   --host-key-file FILE  host keys of guests and local-lab hosts: lines "NAME [ADDRESS:PORT] TYPE BASE64"
   --guest-user NAME     login user in guests (default: netmap, with password-less sudo)

@@ -34,8 +34,8 @@ export interface MeasureInput {
   readonly repetition: number;
   readonly sender: MeasureSide;
   readonly receiver: MeasureSide;
-  /** Path or name of pkt-gen on the machines. */
-  readonly pktGen: string;
+  /** The argv prefix that runs pkt-gen on the machines (pktGenCommand). */
+  readonly pktGen: readonly string[];
   /** Unique id of this runner invocation, part of every remote pidfile name. */
   readonly runId: string;
   /** Aborts the measurement (Ctrl-C): processes are stopped, what was measured is kept. */
@@ -134,7 +134,7 @@ export async function measureRepetition(input: MeasureInput): Promise<MeasureOut
     hooks[side].check?.();
   };
   const invocation = (role: "tx" | "rx", side: MeasureSide): string[] => [
-    input.pktGen,
+    ...input.pktGen,
     ...pktGenArgs({
       role,
       port: side.port,

@@ -25,6 +25,7 @@ import {
 } from "./provenance";
 import { renderReport } from "./report";
 import { resolveEndpoint, type ResolvedEndpoint } from "./resolve";
+import { describePktGen, pktGenCommand } from "./pkt-gen-command";
 import {
   summarizeResults,
   type RepetitionRecord,
@@ -41,7 +42,10 @@ export interface RunnerOptions {
   readonly knownKeys?: ReadonlyMap<string, KnownMachineKey>;
   /** Login user in guests. Defaults to "netmap". */
   readonly guestUser?: string;
-  /** pkt-gen on the machines (a name on their PATH or an absolute path). Defaults to "pkt-gen". */
+  /**
+   * pkt-gen on the machines (a name on their PATH or an absolute path). Defaults to the one
+   * netmap's install step put in /opt/netmap-testbed/bin, else `pkt-gen` on their PATH.
+   */
   readonly pktGen?: string;
   /** Parent of the results directory. Defaults to "results". */
   readonly outDir?: string;
@@ -163,7 +167,7 @@ export async function runPlaybook(options: RunnerOptions): Promise<RunnerResult>
   const runId = randomBytes(4).toString("hex");
   const dir = path.join(options.outDir ?? "results", `${timestamp(started)}-${playbook.name}`);
   await mkdir(dir, { recursive: true });
-  const pktGen = options.pktGen ?? "pkt-gen";
+  const pktGen = pktGenCommand(options.pktGen);
   const runs = prepare(playbook);
   const machines = new Machines(playbook.topology, {
     credentials: options.credentials,
@@ -268,7 +272,7 @@ export async function runPlaybook(options: RunnerOptions): Promise<RunnerResult>
       name: playbook.topology.name,
       sha256: sha256File(playbook.topologyFile),
     },
-    pktGen,
+    pktGen: describePktGen(options.pktGen),
     startedAt: final.startedAt,
     finishedAt: final.finishedAt,
     interrupted: final.interrupted,

@@ -161,7 +161,8 @@ export class FakeHostTree {
 
   /**
    * Starts the QEMU test double for a VM with the planner's argv (paths mapped into the tree), as
-   * vm.sh --no-systemd would; `edit` changes the argv first. Resolves once the pidfile exists.
+   * vm.sh --no-systemd would; `edit` changes the argv first. Resolves once the pidfile and the QMP
+   * socket exist.
    */
   async startVm(vm: VmPlan, edit: (argv: string[]) => string[] = (a) => a): Promise<number> {
     const argv = edit(vm.qemuArgs.map((a) => this.mapPath(a)));
@@ -178,9 +179,15 @@ export class FakeHostTree {
     });
     this.#children.set(vm.name, child);
     const deadline = Date.now() + 10_000;
-    while (!fs.existsSync(pidfile) || fs.readFileSync(pidfile, "utf8").trim() === "") {
+    // The double writes its pidfile, then binds its QMP socket: a tree snapshot taken in between
+    // would see the socket appear later.
+    const qmpSocket = this.mapPath(vm.paths.qmpSocket);
+    const started = (): boolean =>
+      fs.existsSync(pidfile) && fs.readFileSync(pidfile, "utf8").trim() !== "" && fs.existsSync(qmpSocket);
+    while (!started()) {
       if (child.exitCode !== null) throw new Error(`fake QEMU for ${vm.name} exited with ${child.exitCode}`);
-      if (Date.now() > deadline) throw new Error(`fake QEMU for ${vm.name} wrote no pidfile in 10 s`);
+      if (Date.now() > deadline)
+        throw new Error(`fake QEMU for ${vm.name} wrote no pidfile and QMP socket in 10 s`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     return child.pid ?? -1;
