@@ -18,7 +18,8 @@ describe("pktGenCommand", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nmtb-pkt-gen-"));
     try {
       fs.writeFileSync(path.join(dir, "pkt-gen"), '#!/bin/sh\necho "pkt-gen on PATH: $*"\n', { mode: 0o755 });
-      const run = spawnSync(argv[0], [...argv.slice(1), "-i", "vale0:a b", "-f", "tx"], {
+      expect(argv[0]).toBe("sh");
+      const run = spawnSync("sh", [...argv.slice(1), "-i", "vale0:a b", "-f", "tx"], {
         env: { PATH: `${dir}:/usr/bin:/bin` },
         encoding: "utf8",
       });
