@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds and installs the ptnet-capable QEMU (default fork: netmap-unipi/qemu) into a prefix
 # keyed by the build configuration, verifies it offers ptnet-pci and the netmap netdev, and
-# stamps it. Same key again = no work. `remove` (or --remove) deletes the prefix.
+# stamps it. Same key again = no work. `remove` (or --remove) deletes the prefix. `import`
+# installs a prefix built elsewhere (kernel-builds/lab/native-build.sh, in the lab image's own
+# root on the controller) instead of compiling: digest, stamp, prefix and binary are checked.
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -17,6 +19,8 @@ usage: build.sh [apply] (--git URL --ref REF | --path DIR|TARBALL) --config-key 
                 [--configure-arg ARG]...
        build.sh remove --config-key KEY [--prefix DIR]      (also: build.sh --remove ...)
        build.sh status --config-key KEY [--prefix DIR]
+       build.sh import --archive FILE --sha256 HEX --config-key KEY [--prefix DIR]
+                [--install-deps 1|0]
 
   --git URL --ref REF  clone/fetch the fork and check out REF (branch, tag or commit); the
                        ui/keycodemapdb submodule is fetched too
@@ -28,24 +32,31 @@ usage: build.sh [apply] (--git URL --ref REF | --path DIR|TARBALL) --config-key 
   --install-deps 1|0   apt-get install the build dependencies (default 1)
   --jobs N             parallel make jobs (default: nproc)
   --configure-arg ARG  extra configure argument (repeatable), after the defaults
+  --archive FILE       (import) native-build.sh's qemu-KEY.tgz: the installed prefix, its
+                       stamp, and the prefix and runtime packages it was built for
+  --sha256 HEX         (import) the archive's expected sha256: a mismatch changes nothing
+  --install-deps 1|0   (import) apt-get install the archive's missing runtime packages
+                       (default 1)
 
 configure gets: --prefix=P --target-list=x86_64-softmmu --enable-kvm --enable-vhost-net
   --enable-netmap --disable-werror --extra-cflags=-I<netmap>/sys --disable-docs
   --disable-capstone --python=python3, then the --configure-arg values.
 Environment: NMTB_STATE_DIR (work trees, logs), NMTB_OPT_DIR (prefixes).
-stdout: one JSON object {"action","configKey","prefix","binary","commit","changed",...}.
+stdout: one JSON object {"action","configKey","prefix","binary","commit","changed",...};
+  import adds "imported" (false when this key was already installed: no work).
 EOF
 }
 
 action=apply
 case "${1:-}" in
-  apply | remove | status)
+  apply | remove | status | import)
     action="$1"
     shift
     ;;
 esac
 
 git_url="" ref="" src_path="" key="" netmap_src="" prefix="" install_deps=1 jobs=""
+archive="" archive_sha=""
 configure_extra=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -58,6 +69,8 @@ while [[ $# -gt 0 ]]; do
     --install-deps) install_deps="$(nmtb_flag_value "$@")" && shift 2 ;;
     --jobs) jobs="$(nmtb_flag_value "$@")" && shift 2 ;;
     --configure-arg) configure_extra+=("$(nmtb_flag_value "$@")") && shift 2 ;;
+    --archive) archive="$(nmtb_flag_value "$@")" && shift 2 ;;
+    --sha256) archive_sha="$(nmtb_flag_value "$@")" && shift 2 ;;
     --remove)
       action=remove
       shift
@@ -71,6 +84,7 @@ while [[ $# -gt 0 ]]; do
 done
 
 [[ -n $key ]] || nmtb_usage_error "--config-key is required"
+[[ $action == import || (-z $archive && -z $archive_sha) ]] || nmtb_usage_error "--archive and --sha256 go with import"
 nmtb_require_name "$key" "--config-key"
 prefix="${prefix:-$NMTB_OPT_DIR/qemu/$key}"
 nmtb_require_path "$prefix" "--prefix"
@@ -87,6 +101,19 @@ prefix_is_ours() {
 
 # Stamp file: line 1 key, line 2 commit (or "-"), line 3 source description.
 stamp_field() { sed -n "${1}p" "$stamp" 2>/dev/null || true; }
+
+# The ptnet device and the netmap netdev must be there, whoever built the binary.
+verify_binary() {
+  local bin="$1" devices netdevs
+  devices="$("$bin" -device help 2>&1 || true)"
+  if ! grep -q '"ptnet-pci"' <<<"$devices"; then
+    nmtb_die "$bin -device help does not list ptnet-pci (not the ptnet fork, or netmap support not built); it printed: $(head -c 2000 <<<"$devices")"
+  fi
+  netdevs="$("$bin" -netdev help 2>&1 || true)"
+  if ! grep -qx 'netmap' <<<"$netdevs"; then
+    nmtb_die "$bin -netdev help does not list netmap (configure did not enable netmap: check --netmap-source); it printed: $(head -c 2000 <<<"$netdevs")"
+  fi
+}
 
 emit() {
   local changed="$1" commit="$2" source="$3" extra="${4:-}"
@@ -118,6 +145,107 @@ case "$action" in
     exit 0
     ;;
 esac
+
+# ---------------------------------------------------------------- import
+if [[ $action == import ]]; then
+  [[ -n $archive ]] || nmtb_usage_error "import needs --archive FILE"
+  nmtb_require_path "$archive" "--archive"
+  nmtb_require_match "--sha256" "$archive_sha" '^[0-9a-f]{64}$' "the archive's sha256 (64 lower-case hex digits)"
+  nmtb_require_bool01 "$install_deps" "--install-deps"
+  [[ -f $archive ]] || nmtb_die "--archive $archive does not exist"
+  # First, whatever is installed: a damaged or substituted archive is an error, never a no-op.
+  actual_sha="$(nmtb_sha256_file "$archive")"
+  [[ $actual_sha == "$archive_sha" ]] ||
+    nmtb_die "$archive has sha256 $actual_sha, expected $archive_sha (damaged or not the archive meant): nothing changed"
+  if [[ $(stamp_field 1) == "$key" && -x $binary ]]; then
+    nmtb_log "QEMU $key already installed in $prefix: nothing to import"
+    emit false "$(stamp_field 2)" "$(stamp_field 3)" '"imported":false'
+    exit 0
+  fi
+  # What the archive was built for, read before anything on the host changes.
+  meta="$(tar -xzOf "$archive" .netmap-testbed-archive 2>/dev/null | head -c 65536 || true)"
+  [[ -n $meta ]] || nmtb_die "$archive has no .netmap-testbed-archive (not native-build.sh's qemu archive)"
+  meta_field() { sed -n "s/^$1 //p" <<<"$meta" | head -n 1; }
+  [[ $(meta_field format) == netmap-testbed/qemu-archive/v1 ]] || nmtb_die "$archive: unknown archive format '$(meta_field format)'"
+  [[ $(meta_field configKey) == "$key" ]] || nmtb_die "$archive holds QEMU $(meta_field configKey), not $key"
+  built_prefix="$(meta_field prefix)"
+  [[ $built_prefix == "$prefix" ]] ||
+    nmtb_die "$archive was built for prefix $built_prefix, not $prefix: QEMU has its install paths compiled in; import with --prefix $built_prefix"
+  nmtb_lock
+  prefix_is_ours || nmtb_die "$prefix exists and was not installed by this script (no stamp): choose another --prefix"
+  parent="$(dirname "$prefix")"
+  # Directories made for the prefix go again if the import fails.
+  made_parent=""
+  if [[ ! -d $parent ]]; then
+    made_parent="$parent"
+    while [[ ! -d $(dirname "$made_parent") ]]; do made_parent="$(dirname "$made_parent")"; done
+    mkdir -p "$parent"
+  fi
+  # Unpacked beside the prefix (same filesystem), checked there, then renamed into place: a
+  # failed import leaves the prefix as it was.
+  staging="$(mktemp -d "$parent/.import-qemu-$key.XXXXXX")"
+  old="" imported=0
+  # shellcheck disable=SC2317 # run by the EXIT trap
+  import_cleanup() {
+    rm -rf -- "$staging" "$staging.log" ${old:+"$old"}
+    if ((!imported)) && [[ -n $made_parent ]]; then
+      local d="$parent"
+      while [[ ${#d} -ge ${#made_parent} ]] && rmdir -- "$d" 2>/dev/null; do d="$(dirname "$d")"; done
+    fi
+  }
+  trap import_cleanup EXIT
+  tar -xzf "$archive" -C "$staging" --no-same-owner >"$staging.log" 2>&1 || {
+    msg="$(tail -n 5 "$staging.log")"
+    nmtb_die "cannot unpack $archive: $msg"
+  }
+  rm -f -- "$staging.log"
+  [[ $(sed -n 1p "$staging/.netmap-testbed-stamp" 2>/dev/null) == "$key" ]] ||
+    nmtb_die "$archive has no stamp for $key (an incomplete or foreign build)"
+  staged_binary="$staging/bin/qemu-system-x86_64"
+  [[ -f $staged_binary && -x $staged_binary && ! -L $staged_binary ]] || nmtb_die "$archive has no bin/qemu-system-x86_64"
+
+  # -- the shared libraries the binary links against (the lab image has no glib, pixman, fdt)
+  read -r -a runtime <<<"$(meta_field runtimePackages)"
+  missing=()
+  for p in "${runtime[@]}"; do
+    nmtb_require_match "runtime package" "$p" '^[a-z0-9][a-z0-9+.-]+$' 'a Debian package name'
+    if command -v dpkg-query >/dev/null 2>&1 &&
+      [[ $(dpkg-query -W -f '${Status}' "$p" 2>/dev/null || true) != "install ok installed" ]]; then
+      missing+=("$p")
+    fi
+  done
+  if ((${#missing[@]})); then
+    ((install_deps)) || nmtb_die "runtime packages missing: ${missing[*]} (install them, or pass --install-deps 1)"
+    command -v apt-get >/dev/null 2>&1 || nmtb_die "apt-get not found: install ${missing[*]} by hand"
+    mkdir -p "$work"
+    nmtb_log "installing runtime packages: ${missing[*]}"
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >"$work/runtime-deps.log" 2>&1; then
+      DEBIAN_FRONTEND=noninteractive apt-get update -q >>"$work/runtime-deps.log" 2>&1 || true
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >>"$work/runtime-deps.log" 2>&1 ||
+        nmtb_die "installing runtime packages failed: $(tail -n 10 "$work/runtime-deps.log")"
+    fi
+  fi
+
+  verify_binary "$staged_binary"
+  printf 'sha256 %s\narchive %s\n' "$archive_sha" "$archive" >"$staging/.netmap-testbed-imported"
+  if [[ -e $prefix ]]; then
+    # Another key's build (ours, checked above) gives way, as apply replaces it.
+    old="$parent/.old-qemu-$key.$$"
+    mv -- "$prefix" "$old"
+    if ! mv -- "$staging" "$prefix"; then
+      mv -- "$old" "$prefix"
+      old=""
+      nmtb_die "cannot rename the imported build into $prefix: the previous one is back"
+    fi
+    rm -rf -- "$old"
+  else
+    mv -- "$staging" "$prefix"
+  fi
+  imported=1
+  nmtb_log "QEMU $key imported into $prefix (from $archive)"
+  emit true "$(stamp_field 2)" "$(stamp_field 3)" '"imported":true'
+  exit 0
+fi
 
 # ---------------------------------------------------------------- apply
 if [[ -n $git_url ]]; then
@@ -254,15 +382,7 @@ make -C "$build" install >"$work/install.log" 2>&1 ||
   nmtb_die "make install failed (log $work/install.log): $(log_tail "$work/install.log" 20)"
 [[ -x $binary ]] || nmtb_die "make install did not produce $binary"
 
-# -- verify: the ptnet device and the netmap netdev must be there
-devices="$("$binary" -device help 2>&1 || true)"
-if ! grep -q '"ptnet-pci"' <<<"$devices"; then
-  nmtb_die "$binary -device help does not list ptnet-pci (not the ptnet fork, or netmap support not built); it printed: $(head -c 2000 <<<"$devices")"
-fi
-netdevs="$("$binary" -netdev help 2>&1 || true)"
-if ! grep -qx 'netmap' <<<"$netdevs"; then
-  nmtb_die "$binary -netdev help does not list netmap (configure did not enable netmap: check --netmap-source); it printed: $(head -c 2000 <<<"$netdevs")"
-fi
+verify_binary "$binary"
 
 printf '%s\n%s\n%s\n' "$key" "$commit" "$source_desc" >"$stamp"
 nmtb_log "QEMU $key installed in $prefix (commit ${commit})"
