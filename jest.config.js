@@ -22,5 +22,14 @@ module.exports = {
       // Real hosts boot guests under TCG: minutes, not seconds; every wait inside is bounded.
       setupFilesAfterEnv: ["<rootDir>/test/support/integration-timeout.ts"],
     },
+    {
+      // The real netmap and QEMU, given by a developer (npm run test:real): never in CI.
+      displayName: "real",
+      testEnvironment: "node",
+      roots: ["<rootDir>/test/real"],
+      testMatch: ["**/*.test.ts"],
+      transform: { "^.+\\.ts$": tsJest },
+      setupFilesAfterEnv: ["<rootDir>/test/support/integration-timeout.ts"],
+    },
   ],
 };

@@ -85,6 +85,8 @@ export async function engineStack(options: {
   config: Record<string, string | { secret: string }>;
   workDir?: string;
   stateDir?: string;
+  /** More environment for the engine and the program (e.g. NMTB_ARTIFACT_CACHE_DIR). */
+  env?: Record<string, string>;
 }): Promise<EngineStack> {
   const workDir = options.workDir ?? PROJECT_ROOT;
   const stateDir = options.stateDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "nmtb-engine-"));
@@ -103,6 +105,7 @@ export async function engineStack(options: {
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_HOME: path.join(stateDir, "pulumi-home"),
     NMTB_SSH_AUDIT_LOG: auditLog,
+    ...options.env,
   };
   const pulumiCommand = await PulumiCommand.get({ root: path.dirname(bin), skipVersionCheck: true });
   const stack = await LocalWorkspace.createOrSelectStack(
