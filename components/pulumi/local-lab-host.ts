@@ -85,6 +85,8 @@ export class LocalLabHost extends pulumi.ComponentResource {
             String(args.lab.memoryMiB),
             "--cpus",
             String(args.lab.cpus),
+            "--disk-gib",
+            String(args.lab.diskGiB),
             "--timeout",
             String(args.bootTimeoutSec ?? 300),
             ...(args.links ?? []).flatMap((link) => ["--link", link]),

@@ -22,6 +22,8 @@ usage: boot-host.sh --name NAME --image-dir DIR --state-dir DIR [--ssh-port PORT
   --ssh-port PORT      host port forwarded to the guest's sshd on 127.0.0.1 (0 = pick a free one; default 0)
   --memory MIB         guest memory (default 2048)
   --cpus N             guest vCPUs (default 2)
+  --disk-gib N         root disk size in GiB (default: the base image's size); the overlay is
+                       grown to it and, once SSH answers, the root file system too (resize2fs)
   --accel MODE         auto (probe with detect-accel.sh; default), kvm or tcg
   --authorized-key F   public key for root instead of a generated per-host client key
   --link L:P           add a cable NIC (eth1, eth2, ... in order): UDP 127.0.0.1:L <-> 127.0.0.1:P;
@@ -33,7 +35,7 @@ stdout: {name, pid, sshPort, address, user, hostKey, privateKeyPath, knownHosts,
 USAGE
 }
 
-name="" image_dir="" state_dir="" ssh_port=0 memory=2048 cpus=2 accel=auto auth_key="" timeout_s=180
+name="" image_dir="" state_dir="" ssh_port=0 memory=2048 cpus=2 accel=auto auth_key="" timeout_s=180 disk_gib=0
 links=()
 while (($#)); do
   case "$1" in
@@ -43,6 +45,7 @@ while (($#)); do
     --ssh-port) ssh_port="${2:?}"; shift 2 ;;
     --memory) memory="${2:?}"; shift 2 ;;
     --cpus) cpus="${2:?}"; shift 2 ;;
+    --disk-gib) disk_gib="${2:?}"; shift 2 ;;
     --accel) accel="${2:?}"; shift 2 ;;
     --authorized-key) auth_key="${2:?}"; shift 2 ;;
     --link) links+=("${2:?}"); shift 2 ;;
@@ -57,6 +60,7 @@ valid_uint "$ssh_port" --ssh-port
 valid_uint "$memory" --memory
 valid_uint "$cpus" --cpus
 valid_uint "$timeout_s" --timeout
+valid_uint "$disk_gib" --disk-gib
 ((ssh_port < 65536)) || die "--ssh-port $ssh_port out of range"
 ((cpus >= 1 && memory >= 256)) || die "--cpus must be >= 1 and --memory >= 256"
 case "$accel" in auto | kvm | tcg) ;; *) die "--accel must be auto, kvm or tcg" ;; esac
@@ -129,8 +133,24 @@ tar -C "$seeddir" --owner=0 --group=0 -cf "$state_dir/seed.tar" ssh_host_ed25519
 rm -rf "$seeddir"
 
 # --- the overlay ---
+# A size is only ever grown: shrinking would cut off a file system that fills the old size.
+disk_bytes=0
+if ((disk_gib > 0)); then
+  disk_bytes=$((disk_gib * 1024 * 1024 * 1024))
+  base_bytes="$(stat -c %s "$image_dir/disk.img")"
+  ((disk_bytes >= base_bytes)) ||
+    die "--disk-gib $disk_gib is smaller than the base image ($((base_bytes / 1024 / 1024)) MiB): give at least $(((base_bytes + 1073741823) / 1073741824))"
+fi
 if [[ ! -s "$overlay" ]]; then
   qemu-img create -q -f qcow2 -F raw -b "$image_dir/disk.img" "$overlay" >&2
+fi
+if ((disk_bytes > 0)); then
+  current="$(qemu-img info --output=json "$overlay" | sed -n 's/^ *"virtual-size": \([0-9]*\).*/\1/p' | head -n1)"
+  [[ -n $current ]] || die "cannot read the size of $overlay (qemu-img info)"
+  if ((current < disk_bytes)); then
+    log "growing the root disk to $disk_gib GiB"
+    qemu-img resize -q "$overlay" "$disk_bytes" >&2
+  fi
 fi
 
 # --- accelerator ---
@@ -245,6 +265,15 @@ while :; do
   (($(date +%s) < deadline)) || fail "$name: no SSH on 127.0.0.1:$port within $timeout_s s$( [[ -s $state_dir/ssh.err ]] && printf ' (ssh: %s)' "$(tail -n1 "$state_dir/ssh.err")")"
   sleep 1
 done
+# The root file system is the whole disk (no partition table): it grows in place, online.
+if ((disk_bytes > 0)); then
+  if [[ -n "$private_key" ]]; then
+    timeout 120 ssh "${ssh_opts[@]}" -i "$private_key" root@127.0.0.1 resize2fs /dev/vda </dev/null >/dev/null 2>"$state_dir/resize.err" ||
+      fail "resize2fs /dev/vda failed: $(tail -n 3 "$state_dir/resize.err")"
+  else
+    log "root file system not grown: with --authorized-key there is no client key here to run resize2fs"
+  fi
+fi
 trap - INT TERM
 secs="$((($(now_ms) - start) / 1000))"
 log "$name is up: ssh root@127.0.0.1 -p $port after $secs s"

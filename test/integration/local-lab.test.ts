@@ -61,7 +61,8 @@ describe("LocalLabHost boots a Debian host through the repo's scripts and remove
       await runMockedProgram(
         () => {
           const lab = new LocalLabHost("nmtb-lab-it", {
-            lab: { kind: "localLab", cpus: 2, memoryMiB: 2048, diskGiB: 4 },
+            // One GiB over the base image's 4: the overlay and the root file system grow to it.
+            lab: { kind: "localLab", cpus: 2, memoryMiB: 2048, diskGiB: 5 },
             stateRoot,
           });
           captured = new Promise((resolve) => {
@@ -96,6 +97,9 @@ describe("LocalLabHost boots a Debian host through the repo's scripts and remove
       try {
         const result = await session.runChecked("uname", ["uname", "-r"]);
         expect(result.stdout.trim()).toBe(outputs!.kernelRelease);
+        // localLab.disk: the root file system spans the whole 5 GiB disk.
+        const size = await session.runChecked("df", ["df", "--output=size", "-B1M", "/"]);
+        expect(Number(size.stdout.trim().split("\n").pop())).toBeGreaterThan(4.5 * 1024);
       } finally {
         await session.close();
       }

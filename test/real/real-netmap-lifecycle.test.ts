@@ -17,6 +17,7 @@ import { execFileSync } from "node:child_process";
 import type { HostSession } from "../../components/host";
 import { planTestbed } from "../../components/plan";
 import { assertRunnerBuilt } from "../../components/pulumi";
+import { buildArgs } from "../../components/pulumi/netmap-kernel";
 import { parseTopology } from "../../components/topology";
 import { ensureBaseImage, startGuestHosts, type GuestHost } from "../fixtures/guest-host";
 import { PROJECT_ROOT, engineStack, type EngineRun, type EngineStack } from "../support/engine";
@@ -99,8 +100,15 @@ switches:
     await guestShell(session, `base64 -d > ${GUEST_SOURCE}`, fs.readFileSync(NETMAP).toString("base64"));
     before = await hostState();
 
-    // The lab host's build, made on the controller: same image, same fetch and build arguments.
+    // The lab host's build, made on the controller: same image, and exactly the fetch and build
+    // arguments the program's steps give (build.sh --adopt refuses a build made from others).
     const plan = planTestbed(parseTopology(topology(4096), "real.yaml"));
+    const hostBuildArgs = buildArgs(
+      plan.hosts[0].netmapBuild,
+      { sourceDir: "-", commit: "-" },
+      { kernelRelease: host.kernelRelease },
+    );
+    expect(hostBuildArgs.slice(0, 4)).toEqual(["--source-dir", "-", "--commit", "-"]);
     const image = await ensureBaseImage();
     const artifacts = path.join(work, "artifacts");
     const started = Date.now();
@@ -119,10 +127,7 @@ switches:
         "--path",
         path.resolve(NETMAP),
         "--",
-        "--config-key",
-        plan.hosts[0].netmapBuild.configKey,
-        "--kernel-release",
-        host.kernelRelease,
+        ...hostBuildArgs.slice(4),
       ],
       { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 60 * 60_000 },
     );
