@@ -190,6 +190,11 @@ export class FakeHostTree {
         throw new Error(`fake QEMU for ${vm.name} wrote no pidfile and QMP socket in 10 s`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    // A VM's QEMU opens its VALE ports as it starts (deploy recorded which ones are its).
+    const listed = this.valeCtl().stdout;
+    for (const port of this.#vmPorts.get(vm.name) ?? []) {
+      if (!listed.includes(`${port} bridge_idx`)) this.attach(port);
+    }
     return child.pid ?? -1;
   }
 
@@ -230,14 +235,6 @@ export class FakeHostTree {
       }
     }
     const startVms = options.vms ?? true;
-    // A VM's QEMU opens its ports as it starts.
-    if (startVms)
-      for (const vm of plan.vms) for (const port of this.#vmPorts.get(vm.name) ?? []) this.attach(port);
-    const listed = this.valeCtl().stdout;
-    const running = new Set(startVms ? plan.vms.map((vm) => vm.name) : []);
-    for (const name of expectedValeNames(plan, running)) {
-      if (!listed.includes(`${name} bridge_idx`)) throw new Error(`fake VALE lacks ${name}:\n${listed}`);
-    }
     this.addNetmapBuild("0123456789abcdef", [
       "netmap",
       ...plan.netmapLoad.patchedDrivers.map(driverModuleName),
@@ -245,6 +242,11 @@ export class FakeHostTree {
     if (plan.qemuBuild) this.installQemu(plan.qemuBuild.prefix, plan.qemuBuild.configKey);
     if (startVms) {
       for (const vm of plan.vms) await this.startVm(vm);
+    }
+    const listed = this.valeCtl().stdout;
+    const running = new Set(startVms ? plan.vms.map((vm) => vm.name) : []);
+    for (const name of expectedValeNames(plan, running)) {
+      if (!listed.includes(`${name} bridge_idx`)) throw new Error(`fake VALE lacks ${name}:\n${listed}`);
     }
   }
 
