@@ -153,3 +153,16 @@ describe("planToJson", () => {
     expect(JSON.parse(JSON.stringify(json))).toEqual(json);
   });
 });
+
+describe("planTestbed: QEMU's build dependencies", () => {
+  it("are installed by default and left to the host when the topology says so", () => {
+    const model = paperModel();
+    const qemu = model.qemu;
+    if (!qemu) throw new Error("the paper's model runs VMs");
+    expect(planTestbed(model).hosts[0].qemuBuild?.installBuildDeps).toBe(true);
+    const managed = planTestbed({ ...model, qemu: { ...qemu, installBuildDeps: false } });
+    expect(managed.hosts[0].qemuBuild?.installBuildDeps).toBe(false);
+    // The build itself is the same: the same key, the same prefix.
+    expect(managed.hosts[0].qemuBuild?.configKey).toBe(planTestbed(model).hosts[0].qemuBuild?.configKey);
+  });
+});

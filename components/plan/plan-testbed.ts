@@ -43,7 +43,7 @@ function planHost(model: TopologyModel, host: HostSpec, netmapBuild: NetmapBuild
   let qemuBuild: HostPlan["qemuBuild"];
   if (vms.length > 0) {
     if (!model.qemu) throw new Error(`host ${host.name} runs VMs but the topology has no qemu settings`);
-    qemuBuild = planQemuBuild(model.qemu.source, model.netmap.source);
+    qemuBuild = planQemuBuild(model.qemu.source, model.netmap.source, model.qemu.installBuildDeps ?? true);
   }
 
   const switchPlans = switches.map((sw) => planSwitch(sw, host.nics, vms));

@@ -54,7 +54,11 @@ export function qemuPrefix(qemuConfigKeyValue: string): string {
   return `${HOST_OPT_DIR}/qemu/${qemuConfigKeyValue}`;
 }
 
-export function planQemuBuild(source: SourceSpec, netmapSource: SourceSpec): QemuBuildPlan {
+export function planQemuBuild(
+  source: SourceSpec,
+  netmapSource: SourceSpec,
+  installBuildDeps = true,
+): QemuBuildPlan {
   const key = qemuConfigKey({ source, configureOptions: QEMU_CONFIGURE_OPTIONS, netmapSource });
   const prefix = qemuPrefix(key);
   return {
@@ -63,6 +67,7 @@ export function planQemuBuild(source: SourceSpec, netmapSource: SourceSpec): Qem
     prefix,
     binary: `${prefix}/bin/qemu-system-x86_64`,
     configureOptions: [...QEMU_CONFIGURE_OPTIONS, `--prefix=${prefix}`],
+    installBuildDeps,
   };
 }
 

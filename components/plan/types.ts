@@ -43,6 +43,8 @@ export interface QemuBuildPlan {
   readonly binary: string;
   /** configure arguments except `--extra-cflags` (which needs the netmap source dir on the host). */
   readonly configureOptions: readonly string[];
+  /** build.sh apt-gets the build dependencies first (topology `qemu.installBuildDeps`). */
+  readonly installBuildDeps: boolean;
 }
 
 export interface ValePortPlan {

@@ -55,6 +55,8 @@ export class PtnetQemu extends pulumi.ComponentResource {
               ...keyArgs,
               "--netmap-source",
               netmapSource,
+              "--install-deps",
+              plan.installBuildDeps ? "1" : "0",
             ]),
           ),
         ...(args.keepBuild === false

@@ -132,6 +132,15 @@ describe("Testbed (paper-2015 topology)", () => {
     expect(build.triggers).toEqual([expect.stringMatching(/^[0-9a-f]{64}$/)]);
   });
 
+  it("lets QEMU's build install its dependencies unless the topology says the hosts have them", () => {
+    const qemu = unwrapSecrets(resourceNamed(resources, "paper-h1-qemu-build").inputs) as {
+      create: { argv: string[] };
+    };
+    const argv = qemu.create.argv.join(" ");
+    expect(paper.qemu?.installBuildDeps ?? true).toBe(true);
+    expect(argv).toContain("--install-deps 1");
+  });
+
   it("gives each step kind its own resource type", () => {
     const kinds = new Set(
       resources

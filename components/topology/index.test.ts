@@ -147,6 +147,18 @@ describe("parseTopology", () => {
     expect(model.netmap.source).toEqual({ kind: "path", path: "/srv/netmap.tar.gz" });
     expect(model.netmap.drivers).toEqual([]);
   });
+
+  it("reads qemu.installBuildDeps (default true) and refuses anything but a boolean", () => {
+    expect(parseTopology(stringify(baseDoc()), "t.yaml").qemu?.installBuildDeps).toBe(true);
+    const doc = baseDoc();
+    doc.qemu = { source: { path: "/srv/qemu" }, installBuildDeps: false };
+    expect(parseTopology(stringify(doc), "t.yaml").qemu).toEqual({
+      source: { kind: "path", path: "/srv/qemu" },
+      installBuildDeps: false,
+    });
+    doc.qemu = { source: { path: "/srv/qemu" }, installBuildDeps: "no" };
+    expect(problems(doc)).toEqual([expect.stringMatching(/^qemu\.installBuildDeps: .*true or false/)]);
+  });
 });
 
 describe("checkTopology", () => {

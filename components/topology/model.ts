@@ -25,6 +25,12 @@ export interface NetmapSettings {
 
 export interface QemuSettings {
   readonly source: SourceSpec;
+  /**
+   * apt-get QEMU's build dependencies on each host before building (default true). False is for
+   * hosts whose packages someone else manages (an air-gapped mirror, a configuration-management
+   * tool): they must already have them, and a missing one fails QEMU's configure, which names it.
+   */
+  readonly installBuildDeps?: boolean;
 }
 
 /** The hash functions an image may be pinned with: what publishers put in their *SUMS files. */

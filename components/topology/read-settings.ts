@@ -119,10 +119,13 @@ export function readNetmap(r: Reader, node: unknown, path: string): DraftNetmap 
 }
 
 export function readQemu(r: Reader, node: unknown, path: string): QemuSettings | undefined {
-  const fields = r.fields(node, path, { required: ["source"] }, "qemu");
+  const fields = r.fields(node, path, { required: ["source"], optional: ["installBuildDeps"] }, "qemu");
   if (!fields?.has("source")) return undefined;
   const source = readSource(r, fields.get("source"), childPath(path, "source"));
-  return source === undefined ? undefined : { source };
+  const installBuildDeps = fields.has("installBuildDeps")
+    ? r.boolean(fields.get("installBuildDeps"), childPath(path, "installBuildDeps"), "installBuildDeps")
+    : true;
+  return source === undefined ? undefined : { source, installBuildDeps: installBuildDeps ?? true };
 }
 
 /**
