@@ -6,7 +6,6 @@ import { parse } from "yaml";
 import { assertRunnerBuilt } from "../components/pulumi";
 import { FAKE_KEY_PAIR, fakeStepResource } from "../test/support/fake-steps";
 import { runMockedProgram, type RegisteredResource } from "../test/support/pulumi-harness";
-import { AWAITING_IMAGE_DIGEST, shippedTopologiesWithTestDigests } from "../test/support/shipped-topologies";
 
 const root = path.join(__dirname, "..");
 
@@ -17,20 +16,8 @@ function stackConfig(stack: string): Record<string, string> {
   return Object.fromEntries(Object.entries(config).map(([key, value]) => [key, String(value)]));
 }
 
-// A stack whose topology's image digest awaits a verified value (the program would refuse it,
-// as `pulumi up` must) deploys that topology with a test digest in its place.
-const pinned = shippedTopologiesWithTestDigests();
-afterAll(() => pinned.remove());
-
-function withPinnedTopology(config: Record<string, string>): Record<string, string> {
-  const name = path.basename(config["netmap-testbed:topology"]);
-  return AWAITING_IMAGE_DIGEST.has(name)
-    ? { ...config, "netmap-testbed:topology": pinned.path(name) }
-    : config;
-}
-
 async function runStack(stack: string, extra: Record<string, string> = {}): Promise<RegisteredResource[]> {
-  pulumi.runtime.setAllConfig({ ...withPinnedTopology(stackConfig(stack)), ...extra });
+  pulumi.runtime.setAllConfig({ ...stackConfig(stack), ...extra });
   return runMockedProgram(
     () => {
       jest.isolateModules(() => {

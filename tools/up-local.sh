@@ -18,8 +18,8 @@ esac
 pulumi=(bash tools/with-pulumi.sh pulumi)
 
 topology=stacks/topologies/local.yaml
-# Stops before anything is created, rather than at the image step halfway through: validate
-# refuses a placeholder image digest at its line, saying where the real one comes from.
+# A topology error stops the demo before anything is created, at the file, line and field that
+# need fixing (an edited image entry's placeholder digest, say), not halfway through a deployment.
 npm run --silent netmap-testbed -- validate "$topology"
 "${pulumi[@]}" stack select local >/dev/null 2>&1 || "${pulumi[@]}" stack init local
 case "$action" in

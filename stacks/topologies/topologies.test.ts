@@ -7,20 +7,11 @@ import { join } from "node:path";
 import { isScalar, parseDocument, visit } from "yaml";
 import { checkTopology, type SourceSpec, type TopologyModel } from "../../components/topology";
 import { placeholderReason } from "../../components/topology/digests";
-import {
-  AWAITING_IMAGE_DIGEST,
-  loadShippedTopology,
-  withTestDigests,
-} from "../../test/support/shipped-topologies";
+import { loadShippedTopology as load } from "../../test/support/shipped-topologies";
 
 const files = readdirSync(__dirname)
   .filter((name) => name.endsWith(".yaml"))
   .sort();
-
-/** The model, read with test digests where the image's real one still awaits verification. */
-function load(name: string): TopologyModel {
-  return loadShippedTopology(name);
-}
 
 const text = (name: string): string => readFileSync(join(__dirname, name), "utf8");
 
@@ -46,26 +37,11 @@ describe("example topologies", () => {
     expect(files).toEqual(expect.arrayContaining(["host-only.yaml", "local.yaml", "paper-2015.yaml"]));
   });
 
-  it.each(files.filter((name) => !AWAITING_IMAGE_DIGEST.has(name)))("%s is valid as shipped", (name) => {
+  it.each(files)("%s is valid as shipped", (name) => {
     const { model, issues } = checkTopology(text(name), name);
     expect(issues).toEqual([]);
     expect(model?.name).toBe(name.replace(/\.yaml$/, ""));
   });
-
-  it.each([...AWAITING_IMAGE_DIGEST])(
-    "%s awaits a verified image digest: validate refuses its placeholder, and nothing else",
-    (name) => {
-      const { model, issues } = checkTopology(text(name), name);
-      expect(model).toBeUndefined();
-      expect(issues.length).toBeGreaterThan(0);
-      for (const issue of issues) {
-        expect(issue.path).toMatch(/^images\.[^.]+\.sha(256|512)$/);
-        expect(issue.message).toMatch(/is a placeholder .*put the image's real sha(256|512) here/);
-      }
-      // With a test digest in its place, it is valid: the placeholder is all that is missing.
-      expect(checkTopology(withTestDigests(text(name)), name).issues).toEqual([]);
-    },
-  );
 
   it.each(files)("%s pins every git source to a full commit", (name) => {
     const model = load(name);
@@ -87,9 +63,13 @@ describe("example topologies", () => {
     expect([...refs((model) => model.qemu?.source)]).toHaveLength(1);
   });
 
-  it.each(files)("%s has no placeholder digest, except while it awaits a verified one", (name) => {
+  it.each(files)("%s has no placeholder digest", (name) => {
     const placeholders = digestsIn(name).filter(({ algorithm, hex }) => placeholderReason(algorithm, hex));
-    expect(placeholders.length > 0).toBe(AWAITING_IMAGE_DIGEST.has(name));
+    expect(placeholders).toEqual([]);
+  });
+
+  it.each(files)("%s pins every image to a dated URL, not latest/ (which moves under a pin)", (name) => {
+    for (const image of load(name).images) expect(image.url).not.toContain("/latest/");
   });
 
   it("paper-2015 has the paper's three setups on two bare-metal hosts", () => {

@@ -20,9 +20,10 @@ import { assertRunnerBuilt } from "../../components/pulumi";
 import { startGuestHosts, type GuestHost } from "../fixtures/guest-host";
 import {
   PROJECT_ROOT,
+  changes,
   engineStack,
   secondCheckout,
-  type EngineRun,
+  stepsRun,
   type EngineStack,
 } from "../support/engine";
 import {
@@ -51,21 +52,12 @@ function topology(host: GuestHost, bufNum: number): string {
 `);
 }
 
-/** Resources per engine operation, by the engine's own change kinds. */
-function changes(run: EngineRun): Record<string, number> {
-  return Object.fromEntries(Object.entries(run.summary).filter(([kind]) => kind !== "same"));
-}
-
 /** Both ports of vale0 attached, as vale-ctl lists them (in whichever order they were made). */
 function expectPorts(listing: string): void {
   expect(listing.trim().split("\n").sort()).toEqual([
     expect.stringMatching(/^vale0:p1 bridge_idx \d+ port_idx \d+$/),
     expect.stringMatching(/^vale0:p2 bridge_idx \d+ port_idx \d+$/),
   ]);
-}
-
-function stepsRun(run: EngineRun): string[] {
-  return run.steps.map((step) => step.replace(/^[^/]+\//, ""));
 }
 
 describe("the real Pulumi engine deploys, repairs, changes and destroys a testbed on a real guest", () => {

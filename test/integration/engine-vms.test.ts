@@ -24,7 +24,7 @@ import { utils as sshUtils } from "ssh2";
 import type { HostSession } from "../../components/host";
 import { assertRunnerBuilt } from "../../components/pulumi";
 import { startGuestHosts, type GuestHost } from "../fixtures/guest-host";
-import { PROJECT_ROOT, engineStack, type EngineRun, type EngineStack } from "../support/engine";
+import { PROJECT_ROOT, changes, engineStack, stepsRun, type EngineStack } from "../support/engine";
 import {
   fakeNetmapTopology,
   guestHostSession,
@@ -48,14 +48,6 @@ interface VmStatus {
   running?: boolean;
   pid?: number | null;
   argv?: string[] | null;
-}
-
-function changes(run: EngineRun): Record<string, number> {
-  return Object.fromEntries(Object.entries(run.summary).filter(([kind]) => kind !== "same"));
-}
-
-function stepsRun(run: EngineRun): string[] {
-  return run.steps.map((step) => step.replace(/^[^/]+\//, ""));
 }
 
 describe("the real Pulumi engine deploys, repairs, changes and destroys VMs on a real guest", () => {

@@ -20,17 +20,13 @@ import { assertRunnerBuilt } from "../../components/pulumi";
 import { buildArgs } from "../../components/pulumi/netmap-kernel";
 import { parseTopology } from "../../components/topology";
 import { ensureBaseImage, startGuestHosts, type GuestHost } from "../fixtures/guest-host";
-import { PROJECT_ROOT, engineStack, type EngineRun, type EngineStack } from "../support/engine";
+import { PROJECT_ROOT, changes, engineStack, type EngineStack } from "../support/engine";
 import { guestHostSession, guestShell } from "../support/fake-netmap-hosts";
 
 const STACK = `nmtb-real-${process.pid}`;
 const NETMAP = process.env.NMTB_REAL_NETMAP ?? "";
 /** Where the tarball goes on the guest: fetch.sh names a tarball's tree by its content, not its path. */
 const GUEST_SOURCE = "/root/netmap-source.tgz";
-
-function changes(run: EngineRun): Record<string, number> {
-  return Object.fromEntries(Object.entries(run.summary).filter(([kind]) => kind !== "same"));
-}
 
 interface RealHostState {
   modules: string;

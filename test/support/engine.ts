@@ -33,6 +33,16 @@ export interface EngineRun {
   readonly output: string;
 }
 
+/** The resources an operation changed, by the engine's own change kinds ("same" left out). */
+export function changes(run: EngineRun): Record<string, number> {
+  return Object.fromEntries(Object.entries(run.summary).filter(([kind]) => kind !== "same"));
+}
+
+/** The steps an operation ran on hosts, without their host prefix ("g1/netmap-load" -> "netmap-load"). */
+export function stepsRun(run: EngineRun): string[] {
+  return run.steps.map((step) => step.replace(/^[^/]+\//, ""));
+}
+
 export interface EngineStack {
   readonly stack: Stack;
   readonly name: string;
