@@ -52,9 +52,11 @@ export interface MeasureOutput {
   readonly samples: readonly SampleRecord[];
 }
 
-function pidFile(input: MeasureInput, role: "tx" | "rx"): string {
+/** The pidfile's name (in RemoteProcess's root-only directory): unique per run, size, repetition and role. */
+function pidName(input: MeasureInput, role: "tx" | "rx"): string {
   const safe = input.run.name.replace(/[^A-Za-z0-9_-]/g, "_");
-  return `/tmp/netmap-testbed-pkt-gen.${input.runId}.${safe}.${input.size}.${input.repetition}.${role}.pid`;
+  const runId = input.runId.replace(/[^A-Za-z0-9_-]/g, "_");
+  return `pkt-gen.${runId}.${safe}.${input.size}.${input.repetition}.${role}.pid`;
 }
 
 function summaryOf(lines: readonly string[]): PktGenSummary | null {
@@ -154,7 +156,7 @@ export async function measureRepetition(input: MeasureInput): Promise<MeasureOut
     input.receiver.machine.session,
     `${step}:rx`,
     invocation("rx", input.receiver),
-    pidFile(input, "rx"),
+    pidName(input, "rx"),
     onLine("rx"),
   );
   try {
@@ -173,7 +175,7 @@ export async function measureRepetition(input: MeasureInput): Promise<MeasureOut
       input.sender.machine.session,
       `${step}:tx`,
       invocation("tx", input.sender),
-      pidFile(input, "tx"),
+      pidName(input, "tx"),
       onLine("tx"),
     );
     const txRunning = await within(

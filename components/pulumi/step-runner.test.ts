@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { RunOptions, RunResult } from "../host";
 import { buildShare } from "./netmap-kernel";
-import { createStep, setSessionFactoryForTests, type StepSession } from "./step-runner";
+import { createStep, setSessionFactoryForTests, sha256Of, type StepSession } from "./step-runner";
 import type { RemoteStepInputs, StepConnection, StepShare } from "./step-types";
 
 /** A promise with its resolve/reject handles, to hold a fake build until the test lets it go. */
@@ -67,6 +67,10 @@ function fakeHosts(hosts: Record<string, FakeHost>): void {
             : result(1, "", "export.sh: error: no build");
         case "import":
           if (host.importFails || !Buffer.isBuffer(options.stdin)) return result(1, "", "stamp differs");
+          // As import.sh: the bytes must match the digest the controller sends, or nothing is unpacked.
+          if (options.env?.NMTB_ARCHIVE_SHA256 !== sha256Of(options.stdin)) {
+            return result(1, "", "import.sh: error: sha256 mismatch");
+          }
           host.imported = options.stdin;
           host.hasBuild = true;
           return result(0, '{"buildDir":"/c/build/k","built":false,"imported":true,"buildKey":"k"}\n');
@@ -215,15 +219,29 @@ describe("step runner: builds shared across identical hosts", () => {
       fakeHosts(first);
       await createStep(stepOn("a", { cacheDir }));
       expect(first.a.log).toEqual(["check", "build", "export"]);
-      expect(fs.readdirSync(cacheDir)).toEqual(["k.tgz"]);
+      expect(fs.readdirSync(cacheDir).sort()).toEqual(["k.tgz", "k.tgz.sha256"]);
+      // Kernel modules and root-run tools: the cache and its files are this user's only.
+      expect(fs.statSync(cacheDir).mode & 0o777).toBe(0o700);
+      expect(fs.statSync(path.join(cacheDir, "k.tgz")).mode & 0o777).toBe(0o600);
+      const archive = fs.readFileSync(path.join(cacheDir, "k.tgz"));
       const second = { d: host("d") }; // a new process: nothing in memory
       fakeHosts(second);
       const rd = await createStep(stepOn("d", { cacheDir }));
       expect(rd.outs.result).toMatchObject({
         imported: true,
-        share: { role: "imported", from: "controller cache" },
+        share: { role: "imported", from: "controller cache", sha256: sha256Of(archive) },
       });
       expect(second.d.log).toEqual(["check", "import"]);
+      expect(second.d.imported).toEqual(archive);
+      // An archive altered on the controller's disk no longer matches its record: it is deleted,
+      // never sent, and the host builds.
+      fs.writeFileSync(path.join(cacheDir, "k.tgz"), Buffer.from("altered"));
+      const altered = { x: host("x") };
+      fakeHosts(altered);
+      const rx = await createStep(stepOn("x", { cacheDir }));
+      expect(rx.outs.result).toMatchObject({ built: true, share: { role: "built" } });
+      expect(altered.x.log).toEqual(["check", "build", "export"]);
+      expect(fs.readFileSync(path.join(cacheDir, "k.tgz"))).toEqual(Buffer.from("archive of x\u0000\u00ff"));
       // A cached archive that does not import is dropped and the host builds.
       const third = { e: host("e", { importFails: true }) };
       fakeHosts(third);

@@ -3,7 +3,7 @@
  * loads (from the compiled package) in Pulumi's provider process, and what the end-to-end tests
  * call directly: the same code either way.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
@@ -152,6 +152,8 @@ const shares = new Map<string, ShareEntry>();
 
 interface Archive {
   readonly bytes: Buffer;
+  /** sha256 of `bytes`, taken when they left the source host (or checked against the cache's record). */
+  readonly sha256: string;
   /** Time the export took on the source host (0: read from the controller cache). */
   readonly exportMs: number;
   /** The source host, or "controller cache". */
@@ -166,6 +168,8 @@ export interface ShareReport {
   readonly from?: string;
   /** Imported: archive size. */
   readonly bytes?: number;
+  /** Imported: the archive's sha256, which the host verified before unpacking it. */
+  readonly sha256?: string;
   /** Imported: time of the export on the source host (0 when it came from the controller cache). */
   readonly exportMs?: number;
   /** Imported: time of the import on this host. */
@@ -180,29 +184,67 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function cacheFile(share: StepShare): string | undefined {
-  if (!share.cacheDir || !/^[A-Za-z0-9._-]{1,128}$/.test(share.key)) return undefined;
-  return path.join(share.cacheDir, `${share.key}.tgz`);
+export function sha256Of(bytes: Buffer): string {
+  return createHash("sha256").update(bytes).digest("hex");
 }
 
-function readCache(share: StepShare): Buffer | undefined {
-  const file = cacheFile(share);
-  if (!file) return undefined;
+/**
+ * The controller cache directory, made this user's own (0700) when it is not yet; undefined when
+ * it cannot be trusted: not a directory, a link, or another user's. Its archives hold kernel
+ * modules and tools that hosts run as root.
+ */
+function privateCacheDir(dir: string): string | undefined {
   try {
-    return fs.readFileSync(file);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const stat = fs.lstatSync(dir);
+    const uid = process.getuid?.();
+    if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid)) return undefined;
+    if ((stat.mode & 0o077) !== 0) fs.chmodSync(dir, 0o700);
+    return dir;
   } catch {
     return undefined;
   }
 }
 
+function cacheFile(share: StepShare): string | undefined {
+  if (!share.cacheDir || !/^[A-Za-z0-9._-]{1,128}$/.test(share.key)) return undefined;
+  const dir = privateCacheDir(share.cacheDir);
+  return dir === undefined ? undefined : path.join(dir, `${share.key}.tgz`);
+}
+
+/**
+ * A cached archive, only when its bytes match the digest recorded beside it when it was written:
+ * a truncated or altered file is deleted, never sent to a host.
+ */
+function readCache(share: StepShare): { bytes: Buffer; sha256: string } | undefined {
+  const file = cacheFile(share);
+  if (!file) return undefined;
+  let bytes: Buffer;
+  let recorded: string;
+  try {
+    bytes = fs.readFileSync(file);
+    recorded = fs.readFileSync(`${file}.sha256`, "utf8").trim();
+  } catch {
+    return undefined;
+  }
+  const sha256 = sha256Of(bytes);
+  if (sha256 !== recorded) {
+    dropCache(share);
+    return undefined;
+  }
+  return { bytes, sha256 };
+}
+
 /** Atomic write, then keep only the newest CACHE_KEEP archives. A cache that cannot be written is skipped. */
-function writeCache(share: StepShare, archive: Buffer): void {
+function writeCache(share: StepShare, archive: Buffer, sha256: string): void {
   const file = cacheFile(share);
   if (!file || !share.cacheDir) return;
   try {
-    fs.mkdirSync(share.cacheDir, { recursive: true });
     const temporary = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(temporary, archive);
+    // The digest first: an archive is never in place without the record it is checked against.
+    fs.writeFileSync(`${temporary}.sha256`, `${sha256}\n`, { mode: 0o600 });
+    fs.renameSync(`${temporary}.sha256`, `${file}.sha256`);
+    fs.writeFileSync(temporary, archive, { mode: 0o600 });
     fs.renameSync(temporary, file);
     const archives = fs
       .readdirSync(share.cacheDir)
@@ -210,7 +252,10 @@ function writeCache(share: StepShare, archive: Buffer): void {
       .map((name) => path.join(share.cacheDir ?? "", name))
       .map((p) => ({ p, mtime: fs.statSync(p).mtimeMs }))
       .sort((a, b) => b.mtime - a.mtime);
-    for (const old of archives.slice(CACHE_KEEP)) fs.rmSync(old.p, { force: true });
+    for (const old of archives.slice(CACHE_KEEP)) {
+      fs.rmSync(old.p, { force: true });
+      fs.rmSync(`${old.p}.sha256`, { force: true });
+    }
   } catch {
     // a controller cache is an optimisation: without it the next deploy builds
   }
@@ -218,7 +263,9 @@ function writeCache(share: StepShare, archive: Buffer): void {
 
 function dropCache(share: StepShare): void {
   const file = cacheFile(share);
-  if (file) fs.rmSync(file, { force: true });
+  if (!file) return;
+  fs.rmSync(file, { force: true });
+  fs.rmSync(`${file}.sha256`, { force: true });
 }
 
 /** share.check: the create result when the host already has the artifacts, else undefined. */
@@ -243,7 +290,7 @@ async function checkPresent(
 /** share.export on the source host: the archive, or undefined (with the reason) when it failed. */
 async function exportArchive(share: StepShare, source: ShareSource): Promise<Archive> {
   const cached = readCache(share);
-  if (cached) return { bytes: cached, exportMs: 0, from: "controller cache" };
+  if (cached) return { ...cached, exportMs: 0, from: "controller cache" };
   const started = performance.now();
   const result = await sessionFor(source.connection).run(
     `${source.step} (export)`,
@@ -256,26 +303,35 @@ async function exportArchive(share: StepShare, source: ShareSource): Promise<Arc
       : `exit ${String(result.code)}: ${result.stderr.trim().split("\n").slice(-3).join(" | ")}`;
     throw new Error(`export on ${source.connection.host} failed (${why})`);
   }
-  writeCache(share, result.stdoutBytes);
+  const sha256 = sha256Of(result.stdoutBytes);
+  writeCache(share, result.stdoutBytes, sha256);
   return {
     bytes: result.stdoutBytes,
+    sha256,
     exportMs: Math.round(performance.now() - started),
     from: source.connection.host,
   };
 }
 
-/** share.import with the archive on stdin: the create result, or an Error saying why not. */
+/**
+ * share.import with the archive on stdin and its sha256 in NMTB_ARCHIVE_SHA256, which the host
+ * checks before unpacking anything: the create result, or an Error saying why not.
+ */
 async function importArchive(
   inputs: RemoteStepInputs,
   share: StepShare,
-  archive: Buffer,
+  archive: { bytes: Buffer; sha256: string },
 ): Promise<{ result: Record<string, unknown>; importMs: number } | Error> {
   const started = performance.now();
+  const command: StepCommand = {
+    ...share.import,
+    env: { ...share.import.env, NMTB_ARCHIVE_SHA256: archive.sha256 },
+  };
   try {
     const result = await sessionFor(inputs.connection).run(
       `${inputs.step} (import)`,
-      [...share.import.argv],
-      runOptions(inputs.connection, share.import, archive),
+      [...command.argv],
+      runOptions(inputs.connection, command, archive.bytes),
     );
     if (result.code !== 0) {
       const tail = result.stderr.trim().split("\n").slice(-3).join(" | ");
@@ -304,7 +360,8 @@ async function leadShared(
         report: {
           role: "imported",
           from: "controller cache",
-          bytes: cached.length,
+          bytes: cached.bytes.length,
+          sha256: cached.sha256,
           exportMs: 0,
           importMs: imported.importMs,
         },
@@ -333,7 +390,7 @@ async function followShared(
       entry.archive ??= exportArchive(share, source);
       const archive = await entry.archive;
       if (archive) {
-        const imported = await importArchive(inputs, share, archive.bytes);
+        const imported = await importArchive(inputs, share, archive);
         if (!(imported instanceof Error)) {
           return {
             result: imported.result,
@@ -341,6 +398,7 @@ async function followShared(
               role: "imported",
               from: archive.from,
               bytes: archive.bytes.length,
+              sha256: archive.sha256,
               exportMs: archive.exportMs,
               importMs: imported.importMs,
             },

@@ -77,7 +77,9 @@ if [[ -n "$auth_key" ]]; then
 fi
 need_cmd qemu-system-x86_64 qemu-img ssh-keygen ssh tar timeout shuf sha256sum
 
+# The state holds the host's private key and the seed that carries it: the user's only.
 mkdir -p "$state_dir"
+chmod 700 "$state_dir"
 state_dir="$(cd "$state_dir" && pwd)"
 image_dir="$(cd "$image_dir" && pwd)"
 touch "$state_dir/.nmtb-lab-host"
@@ -129,7 +131,10 @@ cp "$hostkey" "$seeddir/ssh_host_ed25519_key"
 cp "$hostkey.pub" "$seeddir/ssh_host_ed25519_key.pub"
 cp "$state_dir/authorized_keys" "$seeddir/authorized_keys"
 printf '%s\n' "$name" >"$seeddir/hostname"
-tar -C "$seeddir" --owner=0 --group=0 -cf "$state_dir/seed.tar" ssh_host_ed25519_key ssh_host_ed25519_key.pub authorized_keys hostname
+# The seed carries the private host key: readable by this user (and so by QEMU) only.
+(umask 077 && tar -C "$seeddir" --owner=0 --group=0 -cf "$state_dir/seed.tar" \
+  ssh_host_ed25519_key ssh_host_ed25519_key.pub authorized_keys hostname)
+chmod 600 "$state_dir/seed.tar"
 rm -rf "$seeddir"
 
 # --- the overlay ---

@@ -25,7 +25,9 @@ usage: import.sh BUILD.SH-ARGUMENTS... < build.tgz
                       fingerprint the imported stamp must match. The sources must already be at
                       --source-dir (fetch.sh), as the build directory refers to them.
 stdin: export.sh's gzip'd tar
-environment: NMTB_CACHE_DIR
+environment: NMTB_ARCHIVE_SHA256 (required) the archive's sha256 as the exporter's side computed
+             it: the bytes are checked against it before anything is unpacked
+             NMTB_CACHE_DIR
 stdout: build.sh's JSON with "built":false, "imported":true (false when the build was current)
 USAGE
 }
@@ -39,17 +41,28 @@ for a in "$@"; do
   esac
 done
 [[ ! -t 0 ]] || nmtb_usage_error "the archive goes on stdin"
+# Another host's modules and root-run tools: never unpacked on the strength of a name or a key.
+expected="${NMTB_ARCHIVE_SHA256:-}"
+[[ -n "$expected" ]] || nmtb_usage_error "NMTB_ARCHIVE_SHA256 must give the archive's sha256"
+[[ "$expected" =~ ^[0-9a-f]{64}$ ]] || nmtb_die "NMTB_ARCHIVE_SHA256 must be 64 lower-case hex digits"
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 build_root="$NMTB_CACHE_DIR/build"
 mkdir -p "$build_root"
 # Same filesystem as the build directories, so build.sh's rename is atomic.
-staging="$(mktemp -d "$build_root/.import.XXXXXX")"
-trap 'rm -rf "$staging"' EXIT
+work="$(mktemp -d "$build_root/.import.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+staging="$work/tree"
 
-if ! gzip -dc | tar -x -C "$staging" --no-same-owner -f -; then
+cat >"$work/archive.tgz"
+actual="$(sha256sum <"$work/archive.tgz" | cut -d' ' -f1)"
+[[ "$actual" == "$expected" ]] ||
+  nmtb_die "the archive on stdin has sha256 $actual, not the expected $expected: refused, nothing unpacked"
+mkdir "$staging"
+if ! gzip -dc <"$work/archive.tgz" | tar -x -C "$staging" --no-same-owner -f -; then
   nmtb_die "cannot unpack the archive on stdin (empty, truncated or not export.sh's)"
 fi
+rm -f "$work/archive.tgz"
 mapfile -t top < <(find "$staging" -mindepth 1 -maxdepth 1 -type d -printf '%f\n')
 [[ ${#top[@]} -eq 1 && ${top[0]} =~ ^[0-9a-f]{64}$ && ! -L "$staging/${top[0]}" ]] ||
   nmtb_die "the archive must hold one build directory named by its key, it holds: ${top[*]:-nothing}"
@@ -65,6 +78,6 @@ fi
 # directly in the build root.
 adopt="$build_root/.import-$key.$$"
 mv "$staging/$key" "$adopt"
-trap 'rm -rf "$staging" "$adopt"' EXIT
+trap 'rm -rf "$work" "$adopt"' EXIT
 nmtb_log "unpacked build $key for $release ($(du -sh "$adopt" | cut -f1)); handing it to build.sh"
 bash "$here/build.sh" "$@" --adopt "$adopt"

@@ -6,7 +6,7 @@
  * Cold (image build): ~3-4 min on 2 cores; warm: ~1.5 min. Talks to the guests through the
  * project's HostSession (test/support/guest-session.ts).
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { ensureBaseImage, startGuestHosts, type BaseImage, type GuestHost } from "../fixtures/guest-host";
 import { GuestSession } from "../support/guest-session";
@@ -50,6 +50,12 @@ describe("Debian guest hosts (local lab recipe)", () => {
     });
     await expect(refused).rejects.toThrow(/verif|handshake|host key/i);
     await expect(refused).rejects.toMatchObject({ failure: "host-key-mismatch" });
+    // The private host key and the seed that carries it are this user's only.
+    for (const h of hosts) {
+      const stateDir = path.dirname(h.consoleLog);
+      expect(statSync(stateDir).mode & 0o777).toBe(0o700);
+      expect(statSync(path.join(stateDir, "seed.tar")).mode & 0o777).toBe(0o600);
+    }
   });
 
   it("builds, loads and unloads an out-of-tree module with the image's headers", async () => {

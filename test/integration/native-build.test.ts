@@ -202,8 +202,8 @@ describe("native builds for local-lab hosts: built in the image's root, imported
     );
 
   /**
-   * netmap's digest-verified import on the guest: the archive's digest first (import.sh reads
-   * stdin and has no digest of its own), then import.sh with build.sh's arguments.
+   * netmap's digest-verified import on the guest: import.sh with build.sh's arguments, the archive
+   * on stdin and its digest in NMTB_ARCHIVE_SHA256 (checked before anything is unpacked).
    */
   const importNetmap = (
     archive: string,
@@ -214,7 +214,7 @@ describe("native builds for local-lab hosts: built in the image's root, imported
     session().run([
       "bash",
       "-c",
-      'set -euo pipefail; printf "%s  %s\\n" "$1" "$2" | sha256sum --check --quiet -; archive="$2"; shift 2; exec bash "$@" < "$archive"',
+      'set -euo pipefail; archive="$2"; NMTB_ARCHIVE_SHA256="$1" && export NMTB_ARCHIVE_SHA256; shift 2; exec bash "$@" < "$archive"',
       "import-netmap",
       sha256,
       archive,
@@ -348,8 +348,8 @@ describe("native builds for local-lab hosts: built in the image's root, imported
         fetched.commit,
       );
       expect(refused.code).not.toBe(0);
-      expect(refused.stderr).toMatch(/checksum did NOT match/);
-      // Even without the digest check, import.sh refuses the damaged bytes and leaves nothing.
+      expect(refused.stderr).toMatch(/has sha256 [0-9a-f]{64}, not the expected .*nothing unpacked/);
+      // Without a digest, import.sh unpacks nothing at all.
       const unchecked = await session().run(
         [
           `${NETMAP_SCRIPTS}/import.sh`,
@@ -359,9 +359,10 @@ describe("native builds for local-lab hosts: built in the image's root, imported
           fetched.commit,
           ...buildArgs(),
         ],
-        { stdin: corrupted(native.archive) },
+        { stdin: readFileSync(native.archive) },
       );
       expect(unchecked.code).not.toBe(0);
+      expect(unchecked.stderr).toMatch(/NMTB_ARCHIVE_SHA256 must give the archive's sha256/);
       expect(await importState()).toBe(before);
 
       const imported = await importNetmap(

@@ -5,13 +5,15 @@
  * The runner runs as a child process, as a user would run it, so Ctrl-C is a real SIGINT.
  * Needs root (CI runs as root). Every wait is bounded.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, readdirSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { HostSession } from "../../components/host";
 import { lineRateMpps } from "../../components/playbooks/line-rate";
+import { PROCESS_DIR, RemoteProcess } from "../../components/playbooks/remote-process";
 import type { Manifest } from "../../components/playbooks/manifest";
 import type { ResultsFile } from "../../components/playbooks/results";
 import { checkSvg } from "../../components/playbooks/svg-check";
@@ -372,8 +374,12 @@ describe("netmap-testbed run (real SSH hosts, stand-in pkt-gen)", () => {
       expect(shape.root).toBe("svg");
       expect(shape.texts).toContain("10 GbE line rate");
     }
-    const pidfiles = readdirSync("/tmp").filter((name) => name.startsWith("netmap-testbed-pkt-gen."));
-    expect(pidfiles).toEqual([]);
+    // No pidfile is left, and none was ever written where anyone could plant one.
+    expect(readdirSync(PROCESS_DIR).filter((name) => name.startsWith("pkt-gen."))).toEqual([]);
+    expect(statSync(PROCESS_DIR).mode & 0o777).toBe(0o700);
+    expect(readdirSync("/tmp").filter((name) => name.includes("pkt-gen") && name.endsWith(".pid"))).toEqual(
+      [],
+    );
   });
 
   it("Ctrl-C stops the remote pkt-gen processes and keeps what was measured", async () => {
@@ -418,5 +424,54 @@ describe("netmap-testbed run (real SSH hosts, stand-in pkt-gen)", () => {
     expect(await readFile(path.join(dir, "report.md"), "utf8")).toContain(
       "interrupted (Ctrl-C): partial results",
     );
+  });
+
+  it("never signals a process its pidfile names unless that process is the one it started", async () => {
+    const victim = spawn("sleep", ["300"], { stdio: "ignore" });
+    const session = new HostSession({
+      name: "h1",
+      address: lab.hosts[0].address,
+      hostKey: lab.hosts[0].hostKey,
+      credentials: { privateKey: lab.hosts[0].privateKey },
+    });
+    const name = `pkt-gen.planted-${String(process.pid)}.pid`;
+    try {
+      // The program overwrites its own pidfile with another process's pid, as a planted file would.
+      const planted = RemoteProcess.start(
+        session,
+        "planted",
+        ["sh", "-c", `echo ${String(victim.pid)} >"${PROCESS_DIR}/${name}"; exec sleep 31`],
+        name,
+        () => undefined,
+      );
+      // (The namespace hosts share this machine's /run: wait until the plant is in place.)
+      const deadline = Date.now() + 10_000;
+      const plantedFile = path.join(PROCESS_DIR, name);
+      while (!(existsSync(plantedFile) && readFileSync(plantedFile, "utf8").trim() === String(victim.pid))) {
+        if (Date.now() > deadline) throw new Error(`${plantedFile} never named the victim`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(await planted.pid(2000)).toBeUndefined();
+      const outcome = await planted.stop({ graceMs: 500, killMs: 500 });
+      expect(outcome.killed).toBe(false);
+      expect(victim.exitCode).toBeNull();
+      expect(victim.signalCode).toBeNull();
+      execFileSync("kill", ["-0", String(victim.pid)]);
+      // A started program is found by its token and stopped.
+      const own = RemoteProcess.start(
+        session,
+        "own",
+        ["sleep", "30"],
+        `pkt-gen.own-${String(process.pid)}.pid`,
+        () => undefined,
+      );
+      expect(await own.pid()).toEqual(expect.any(Number));
+      expect(await own.stop({ graceMs: 2000, killMs: 2000 })).toMatchObject({ gone: true });
+    } finally {
+      // The planted program was never signalled (its pid was never trusted): end it here.
+      spawnSync("pkill", ["-x", "-f", "sleep 31"], { stdio: "ignore" });
+      victim.kill("SIGKILL");
+      await session.close();
+    }
   });
 });

@@ -96,6 +96,7 @@ const PACKAGE_OF: Readonly<Record<string, string>> = {
   "mkfs.vfat": "dosfstools",
   mlabel: "mtools",
   pgrep: "procps",
+  pkill: "procps",
   ps: "procps",
   python3: "python3",
   "qemu-img": "qemu-utils",

@@ -38,8 +38,50 @@ describe("hugepages", () => {
       expect.stringMatching(/^vms\.vm1\.hugepages: VM vm1 wants hugepages but host h1 reserves none/),
     ]);
     expect(
-      problems(withVms({ vm1: vm([], { hugepages: true }) }, { hugepages: { size: "2M", count: 512 } })),
+      problems(withVms({ vm1: vm([], { hugepages: true }) }, { hugepages: { size: "2M", count: 1024 } })),
     ).toEqual([]);
+  });
+
+  it("must cover the hugepage VMs' memory, and say by how much they fall short", () => {
+    const two = { vm1: vm([], { hugepages: true }), vm2: vm([], { hugepages: true, memory: "4GiB" }) };
+    expect(problems(withVms(two, { hugepages: { size: "1G", count: 6 } }))).toEqual([]);
+    expect(problems(withVms(two, { hugepages: { size: "1G", count: 4 } }))).toEqual([
+      "vms.vm2.memory: host h1 reserves 4 GiB of hugepages (4 x 1G) but its hugepage VMs need 6 GiB (vm1 2 GiB, vm2 4 GiB): 2 GiB short; raise hosts.h1.hugepages.count to 6, or set hugepages: false on VM vm2",
+    ]);
+    // VMs without hugepages take none.
+    const mixed = { vm1: vm([], { hugepages: true }), vm2: vm([], { memory: "4GiB" }) };
+    expect(problems(withVms(mixed, { hugepages: { size: "1G", count: 2 } }))).toEqual([]);
+  });
+
+  it("take whole pages", () => {
+    expect(
+      problems(
+        withVms(
+          { vm1: vm([], { hugepages: true, memory: "1536MiB" }) },
+          { hugepages: { size: "1G", count: 4 } },
+        ),
+      ),
+    ).toEqual([
+      "vms.vm1.memory: VM vm1 has 1536 MiB of memory on 1G hugepages of host h1; make it a multiple of 1G",
+    ]);
+  });
+});
+
+describe("a local-lab host's memory", () => {
+  function onLab(vms: Doc): Doc {
+    const doc = withVms(vms);
+    doc.hosts = { h1: { managementInterface: "eth0", localLab: { cpus: 4, memory: "3GiB" } } };
+    doc.switches = {};
+    doc.pipes = {};
+    return doc;
+  }
+  it("holds its VMs and the host's own 512 MiB", () => {
+    expect(problems(onLab({ vm1: vm([], { memory: "1GiB" }), vm2: vm([], { memory: "1536MiB" }) }))).toEqual(
+      [],
+    );
+    expect(problems(onLab({ vm1: vm([], { memory: "1GiB" }), vm2: vm([], { memory: "2GiB" }) }))).toEqual([
+      "vms.vm2.memory: host h1 is a local-lab VM with 3 GiB; with VM vm2 its VMs need 3 GiB plus 512 MiB for the host itself; raise hosts.h1.localLab.memory to at least 3584 MiB or give the VMs less memory",
+    ]);
   });
 
   it("do not blame the VM when the host's hugepages are themselves invalid", () => {
