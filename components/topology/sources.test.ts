@@ -1,19 +1,20 @@
 import { checkDownloadUrl, checkDriverVersion, checkGitUrl, checkLocalPath, checkRef } from "./sources";
 
 describe("sources", () => {
-  it("git URLs: https, ssh, git and scp-like", () => {
+  it("git URLs: https, ssh, git, scp-like and a file:/// mirror on each host", () => {
     for (const ok of [
       "https://github.com/luigirizzo/netmap.git",
       "ssh://git@example.org/netmap.git",
       "git://example.org/netmap.git",
       "git@github.com:luigirizzo/netmap.git",
+      "file:///srv/netmap",
     ]) {
       expect(checkGitUrl(ok)).toBeUndefined();
     }
     for (const bad of [
       "github.com/luigirizzo/netmap",
       "http://example.org/n.git",
-      "file:///srv/netmap",
+      "file://srv/netmap",
       "/srv/netmap",
     ]) {
       expect(checkGitUrl(bad)).toContain("not a git URL");

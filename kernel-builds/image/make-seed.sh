@@ -69,9 +69,8 @@ nmtb_require_match "--ssh-key" "$ssh_key" \
 nmtb_require_match "--user" "$user" '^[a-z_][a-z0-9_-]{0,31}$' 'a Linux user name'
 if [[ -n $nm_git || -n $nm_ref ]]; then
   [[ -n $nm_git && -n $nm_ref ]] || nmtb_usage_error "--netmap-source-git and --ref go together"
-  nmtb_require_match "--netmap-source-git" "$nm_git" '^(https?://|git://)[A-Za-z0-9._~:/@%+=,-]+$' \
-    'an http(s):// or git:// URL the guest can reach'
-  nmtb_require_match "--ref" "$nm_ref" '^[A-Za-z0-9][A-Za-z0-9._/+-]{0,127}$' 'a branch, tag or commit'
+  nmtb_require_git_url "$nm_git" --netmap-source-git
+  nmtb_require_git_ref "$nm_ref" --ref
 fi
 for a in "${nm_args[@]}"; do
   nmtb_require_match "--netmap-configure-arg" "$a" '^--[A-Za-z0-9][A-Za-z0-9_-]*(=[A-Za-z0-9._,:/=+@%-]*)?$' \

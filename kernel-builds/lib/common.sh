@@ -130,11 +130,13 @@ nmtb_require_uint() {
   nmtb_require_match "${2:-number}" "$1" '^[0-9]{1,9}$' 'a non-negative integer'
 }
 
-# An absolute path without newlines, "..", or shell/glob surprises.
+# The rules validate shares with the scripts (git URLs and refs, host paths): one table.
+# shellcheck source=SCRIPTDIR/rules.sh
+. "$(dirname "${BASH_SOURCE[0]}")/rules.sh"
+
+# An absolute path without newlines, "..", or shell/glob surprises (validate's rule for paths).
 nmtb_require_path() {
-  nmtb_require_match "${2:-path}" "$1" '^/[A-Za-z0-9._+,@%=/:-]*$' \
-    'an absolute path made of letters, digits and ._+,@%=:/-'
-  [[ $1 != *'/../'* && $1 != *'/..' ]] || nmtb_usage_error "invalid ${2:-path} '$1': no '..' components"
+  nmtb_require_host_path "$@"
 }
 
 # A module parameter name=value (values: numbers, words, lists; no spaces or quotes).

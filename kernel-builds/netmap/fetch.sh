@@ -36,11 +36,9 @@ while [[ $# -gt 0 ]]; do
 done
 if [[ -n $git_url ]]; then
   [[ -z $src_path ]] || nmtb_usage_error "give either --git/--ref or --path, not both"
-  nmtb_require_match "git URL" "$git_url" '^(https?|git|ssh|file)://[A-Za-z0-9._~:/@%+=,-]+$' \
-    'an https://, http://, git://, ssh:// or file:// URL without spaces or shell characters'
+  nmtb_require_git_url "$git_url"
   [[ -n $ref ]] || nmtb_usage_error "--git needs --ref"
-  nmtb_require_match "git ref" "$ref" '^[A-Za-z0-9_][A-Za-z0-9._/+-]{0,199}$' 'a branch, tag or commit name'
-  [[ $ref != *..* ]] || nmtb_usage_error "invalid git ref '$ref'"
+  nmtb_require_git_ref "$ref"
 elif [[ -n $src_path ]]; then
   [[ -z $ref ]] || nmtb_usage_error "--ref goes with --git"
   nmtb_require_path "$src_path" --path

@@ -251,9 +251,8 @@ fi
 if [[ -n $git_url ]]; then
   [[ -z $src_path ]] || nmtb_usage_error "give either --git/--ref or --path, not both"
   [[ -n $ref ]] || nmtb_usage_error "--git needs --ref"
-  nmtb_require_match "--git" "$git_url" '^(https?://|git://|ssh://|git@|/)[A-Za-z0-9._~:/@%+=,-]+$' \
-    'a git URL (https://, git://, ssh://, git@host:path or an absolute path)'
-  nmtb_require_match "--ref" "$ref" '^[A-Za-z0-9][A-Za-z0-9._/+-]{0,127}$' 'a branch, tag or commit'
+  nmtb_require_git_url "$git_url" --git
+  nmtb_require_git_ref "$ref" --ref
 elif [[ -n $src_path ]]; then
   nmtb_require_path "$src_path" "--path"
   [[ -e $src_path ]] || nmtb_die "--path $src_path does not exist"

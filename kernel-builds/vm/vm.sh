@@ -454,8 +454,14 @@ if [[ -n $ssh_port ]] && ((wait_ssh > 0)); then
   nmtb_log "waiting up to ${wait_ssh}s for SSH on 127.0.0.1:$ssh_port"
   deadline=$((SECONDS + wait_ssh))
   while :; do
+    # Each probe waits long for the banner (it returns as soon as it comes): a guest emulated on a
+    # busy or emulated host (a lab under TCG) needs seconds to fork sshd's child and answer, and a
+    # short probe would give up on every connection of a guest that is up.
+    probe=$((deadline - SECONDS))
+    ((probe <= 30)) || probe=30
+    ((probe >= 5)) || probe=5
     # shellcheck disable=SC2016 # $1 is expanded by the inner bash
-    banner="$(timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && head -c 4 <&3' _ "$ssh_port" 2>/dev/null || true)"
+    banner="$(timeout "$probe" bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && head -c 4 <&3' _ "$ssh_port" 2>/dev/null || true)"
     if [[ $banner == SSH- ]]; then
       ssh_ready=true
       break

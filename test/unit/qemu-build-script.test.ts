@@ -134,7 +134,7 @@ describe("kernel-builds/qemu/build.sh", () => {
 
     const r = build([
       "--git",
-      repo,
+      `file://${repo}`,
       "--ref",
       "v3.0.94",
       "--config-key",
@@ -146,7 +146,7 @@ describe("kernel-builds/qemu/build.sh", () => {
     ]);
     expect(r.stderr).not.toMatch(/: error:/);
     expect(r.status).toBe(0);
-    expect(r.json).toMatchObject({ commit: head, source: `${repo}#v3.0.94`, changed: true });
+    expect(r.json).toMatchObject({ commit: head, source: `file://${repo}#v3.0.94`, changed: true });
     expect(fs.existsSync(path.join(dir, "state", "qemu", "k2", "src", "ui", "keycodemapdb", "README"))).toBe(
       true,
     );
