@@ -293,16 +293,73 @@ nmtb_load_stock_module() {
   insmod "$path" "${opts[@]}"
 }
 
+# The interfaces an interface stands on, itself included: the ports of a bridge, the slaves of a
+# bond, the parent of a VLAN or macvlan, recursively (sysfs lower_* and brif/ links).
+nmtb_lower_ifaces() {
+  local ifname="$1" depth="${2:-0}" link name
+  ((depth < 8)) || return 0
+  [[ -n $ifname && -e "/sys/class/net/$ifname" ]] || return 0
+  printf '%s\n' "$ifname"
+  for link in "/sys/class/net/$ifname"/lower_* "/sys/class/net/$ifname"/brif/*; do
+    [[ -e $link ]] || continue
+    name="${link##*/}"
+    nmtb_lower_ifaces "${name#lower_}" $((depth + 1))
+  done
+}
+
+# The interface this SSH session arrives on: the route back to the client's address
+# (SSH_CONNECTION, which sshd sets; absent under sudo's env_reset, then only the declared
+# management interface counts).
+nmtb_session_iface() {
+  local client="${SSH_CONNECTION%% *}"
+  [[ -n ${SSH_CONNECTION:-} && -n $client ]] || return 0
+  ip -o route get "$client" 2>/dev/null | sed -n 's/.* dev \([^ ]*\).*/\1/p' | head -n1
+}
+
+# "DRIVER<TAB>WHERE" for every interface the management path stands on: the declared management
+# interface and the one carrying this SSH session, through bridges, bonds, VLANs and macvlans
+# down to the NICs (WHERE says which, for messages). Unloading any of these drivers could cut
+# the connection.
+nmtb_management_path() {
+  local mgmt="$1" session i m
+  session="$(nmtb_session_iface)"
+  {
+    nmtb_lower_ifaces "$mgmt" | while IFS= read -r i; do
+      if [[ $i == "$mgmt" ]]; then
+        printf '%s\tthe management interface %s\n' "$i" "$i"
+      else
+        printf '%s\t%s under the management interface %s\n' "$i" "$i" "$mgmt"
+      fi
+    done
+    if [[ -n $session ]]; then
+      nmtb_lower_ifaces "$session" | while IFS= read -r i; do
+        if [[ $i == "$session" ]]; then
+          printf '%s\t%s, which carries this SSH session\n' "$i" "$i"
+        else
+          printf '%s\t%s under %s, which carries this SSH session\n' "$i" "$i" "$session"
+        fi
+      done
+    fi
+  } | awk -F '\t' '!seen[$1]++' | while IFS=$'\t' read -r i where; do
+    m="$(nmtb_iface_module "$i")"
+    [[ -z $m ]] || printf '%s\t%s\n' "$m" "$where"
+  done
+}
+
 # Unloads every patched module an install recorded (state/install.*.modules), drivers first, then
 # netmap. Never the driver of the management interface recorded by load.sh unless load was
 # allowed to swap it, and never a stock copy (one that does not hold netmap). Appends module
 # names to the caller's `unloaded` array and reasons to its `failures` array.
 nmtb_unload_patched() {
-  local state="$1" mgmt="" allow_mgmt=0 mgmt_driver="" f m
+  local state="$1" mgmt="" allow_mgmt=0 f m
   if [[ -f "$state/load.management" ]]; then
     IFS=$'\t' read -r mgmt allow_mgmt <"$state/load.management" || true
   fi
-  if [[ -n $mgmt ]] && nmtb_iface_exists "$mgmt"; then mgmt_driver="$(nmtb_iface_module "$mgmt")"; fi
+  # Drivers the management path stands on now (the declared interface and this session's).
+  local -A path_drivers=()
+  local d where
+  while IFS=$'\t' read -r d where; do [[ -z $d || -n ${path_drivers[$d]:-} ]] || path_drivers[$d]="$where"; done \
+    < <(nmtb_management_path "$mgmt")
   local -A ours=()
   for f in "$state"/install.*.modules; do
     [[ -f $f ]] || continue
@@ -312,8 +369,8 @@ nmtb_unload_patched() {
     [[ $m != netmap ]] || continue
     nmtb_module_loaded "$m" || continue
     nmtb_module_holds netmap "$m" || continue
-    if [[ $m == "$mgmt_driver" && $allow_mgmt != 1 ]]; then
-      failures+=("patched $m drives the management interface $mgmt: not unloaded (do it from the console)")
+    if [[ -n ${path_drivers[$m]:-} && $allow_mgmt != 1 ]]; then
+      failures+=("patched $m drives ${path_drivers[$m]}: not unloaded (do it from the console)")
       continue
     fi
     nmtb_log "unloading patched $m"

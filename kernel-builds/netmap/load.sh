@@ -74,9 +74,15 @@ mapfile -t drivers < <(printf '%s\n' "${nic_drivers[@]}" | sed '/^$/d' | sort -u
 # ---------------------------------------------------------------- preflight: nothing changes yet
 nmtb_iface_exists "$mgmt" || nmtb_die "management interface $mgmt does not exist"
 mgmt_driver="$(nmtb_iface_module "$mgmt")"
+# Not only the declared interface's own driver: a host managed over a bridge, bond or VLAN is
+# cut off by the driver of the NIC underneath, and the SSH session may arrive elsewhere.
+declare -A path_drivers=()
+while IFS=$'\t' read -r d where; do
+  [[ -z $d || -n ${path_drivers[$d]:-} ]] || path_drivers[$d]="$where"
+done < <(nmtb_management_path "$mgmt")
 for d in "${drivers[@]}"; do
-  if [[ $d == "$mgmt_driver" ]] && ((!allow_mgmt)); then
-    nmtb_die "refusing to swap driver $d: it drives the management interface $mgmt (unloading it would cut this connection). Put the test NICs on another driver, manage the host through another NIC, or pass --allow-management-driver (topology: allowManagementDriver) if the host has console access."
+  if [[ -n ${path_drivers[$d]:-} ]] && ((!allow_mgmt)); then
+    nmtb_die "refusing to swap driver $d: it drives ${path_drivers[$d]} (unloading it would cut this connection). Put the test NICs on another driver, manage the host through another NIC, or pass --allow-management-driver (topology: allowManagementDriver) if the host has console access."
   fi
   if nmtb_module_builtin "$d"; then
     nmtb_die "driver $d is built into the kernel: it cannot be replaced by a module (rebuild the kernel with it as a module)"

@@ -105,6 +105,8 @@ describe("kernel builds: netmap scripts on a Debian guest (stand-in source tree)
       stdin: "options dummy numdummies=1\n",
     });
     await sh(["modprobe", "dummy"]);
+    // A host managed over a bridge has the bridge module loaded (the guard test below builds one).
+    await sh(["modprobe", "bridge"]);
     await sh([
       "bash",
       "-c",
@@ -167,6 +169,45 @@ describe("kernel builds: netmap scripts on a Debian guest (stand-in source tree)
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/refusing to swap driver virtio_net: it drives the management interface eth0/);
     expect(await moduleLoaded("virtio_net")).toBe(true);
+  }, 60_000);
+
+  it("load: the guard follows a bridge to the NIC beneath, and the SSH session's own interface", async () => {
+    // A host managed over a bridge whose port is a NIC of the test NICs' driver (dummy here).
+    await sh([
+      "bash",
+      "-c",
+      "ip link add nmtb-br0 type bridge && ip link add nmtb-low0 type dummy && " +
+        "ip link set nmtb-low0 master nmtb-br0 && ip link set nmtb-low0 up && ip link set nmtb-br0 up",
+    ]);
+    try {
+      const bridged = await script("load.sh", [
+        "--management-interface",
+        "nmtb-br0",
+        "--nic",
+        "dummy0:dummy",
+      ]);
+      expect(bridged.code).not.toBe(0);
+      expect(bridged.stderr).toMatch(
+        /refusing to swap driver dummy: it drives nmtb-low0 under the management interface nmtb-br0/,
+      );
+      // Declared elsewhere, but this SSH session arrives on eth0: its driver is refused too.
+      const session = await script("load.sh", [
+        "--management-interface",
+        "nmtb-br0",
+        "--nic",
+        "eth0:virtio_net",
+      ]);
+      expect(session.code).not.toBe(0);
+      expect(session.stderr).toMatch(
+        /refusing to swap driver virtio_net: it drives eth0, which carries this SSH session/,
+      );
+      // Nothing changed: both drivers still loaded, no netmap.
+      expect(await moduleLoaded("dummy")).toBe(true);
+      expect(await moduleLoaded("virtio_net")).toBe(true);
+      expect(await moduleLoaded("netmap")).toBe(false);
+    } finally {
+      await sh(["bash", "-c", "ip link del nmtb-br0 2>/dev/null; ip link del nmtb-low0 2>/dev/null; true"]);
+    }
   }, 60_000);
 
   it("a failing build (broken driver) leaves the host unchanged", async () => {
