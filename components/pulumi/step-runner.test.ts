@@ -224,6 +224,10 @@ describe("step runner: builds shared across identical hosts", () => {
       expect(fs.statSync(cacheDir).mode & 0o777).toBe(0o700);
       expect(fs.statSync(path.join(cacheDir, "k.tgz")).mode & 0o777).toBe(0o600);
       const archive = fs.readFileSync(path.join(cacheDir, "k.tgz"));
+      // sha256sum's own format: `sha256sum -c k.tgz.sha256` checks it in the directory.
+      expect(fs.readFileSync(path.join(cacheDir, "k.tgz.sha256"), "utf8")).toBe(
+        `${sha256Of(archive)}  k.tgz\n`,
+      );
       const second = { d: host("d") }; // a new process: nothing in memory
       fakeHosts(second);
       const rd = await createStep(stepOn("d", { cacheDir }));

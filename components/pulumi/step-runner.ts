@@ -223,7 +223,8 @@ function readCache(share: StepShare): { bytes: Buffer; sha256: string } | undefi
   let recorded: string;
   try {
     bytes = fs.readFileSync(file);
-    recorded = fs.readFileSync(`${file}.sha256`, "utf8").trim();
+    // sha256sum's format ("HEX  NAME"), as native-build.sh writes it too: `sha256sum -c` checks it.
+    recorded = fs.readFileSync(`${file}.sha256`, "utf8").trim().split(/\s+/)[0] ?? "";
   } catch {
     return undefined;
   }
@@ -242,7 +243,7 @@ function writeCache(share: StepShare, archive: Buffer, sha256: string): void {
   try {
     const temporary = `${file}.${process.pid}.tmp`;
     // The digest first: an archive is never in place without the record it is checked against.
-    fs.writeFileSync(`${temporary}.sha256`, `${sha256}\n`, { mode: 0o600 });
+    fs.writeFileSync(`${temporary}.sha256`, `${sha256}  ${path.basename(file)}\n`, { mode: 0o600 });
     fs.renameSync(`${temporary}.sha256`, `${file}.sha256`);
     fs.writeFileSync(temporary, archive, { mode: 0o600 });
     fs.renameSync(temporary, file);
