@@ -83,7 +83,7 @@ changed=0
 tmp="$boot_dir.tmp.$$"
 rm -rf "$tmp"
 mkdir -p "$tmp/lib" "$tmp/netmap"
-install -m 0644 "$here/../lib/common.sh" "$tmp/lib/common.sh"
+for f in "$here"/../lib/*.sh; do install -m 0644 "$f" "$tmp/lib/$(basename "$f")"; done
 for f in "$here"/*.sh; do install -m 0755 "$f" "$tmp/netmap/$(basename "$f")"; done
 if ! diff -r "$tmp" "$boot_dir" >/dev/null 2>&1; then
   rm -rf "$boot_dir"
