@@ -144,11 +144,14 @@ export class RemoteProcess {
     return this.#ours(pid);
   }
 
-  /** Signals the group, checking on the host in the same command that its leader is still ours. */
+  /**
+   * Signals the group, checking on the host in the same command that its leader is still ours.
+   * bash's kill: dash's takes no `--` before a negative (group) pid.
+   */
   async #signal(pid: number, signal: "INT" | "KILL"): Promise<void> {
     await this.session.run(
       `${this.step}:kill`,
-      ["sh", "-c", `${HAS_TOKEN} && kill -${signal} -- "-$1"`, "sh", String(pid), this.token],
+      ["bash", "-c", `${HAS_TOKEN} && kill -${signal} -- "-$1"`, "bash", String(pid), this.token],
       { timeoutMs: 10_000 },
     );
   }
