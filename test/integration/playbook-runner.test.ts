@@ -247,6 +247,13 @@ async function events(): Promise<PkEvent[]> {
     });
 }
 
+/** pkt-gen pidfiles in RemoteProcess's directory (the namespace hosts share this machine's /run). */
+function pidfiles(): string[] {
+  return existsSync(PROCESS_DIR)
+    ? readdirSync(PROCESS_DIR).filter((name) => name.startsWith("pkt-gen."))
+    : [];
+}
+
 /** Fake pkt-gen processes still running anywhere (namespaces share the pid space). */
 function leftovers(): string {
   try {
@@ -265,6 +272,7 @@ describe("netmap-testbed run (real SSH hosts, stand-in pkt-gen)", () => {
   it("measures every run, receiver first, discards warm-up and writes results, manifest, report and plots", async () => {
     const file = path.join(work, "full.yaml");
     await writeFile(file, playbook("full", 2, FULL_RUNS));
+    const pidfilesBefore = new Set(pidfiles());
     const child = runCli(file);
     const code = await exitWithin(child, 180_000);
     expect({ code, stderr: code === 0 ? "" : child.stderr }).toEqual({ code: 0, stderr: "" });
@@ -375,7 +383,7 @@ describe("netmap-testbed run (real SSH hosts, stand-in pkt-gen)", () => {
       expect(shape.texts).toContain("10 GbE line rate");
     }
     // No pidfile is left, and none was ever written where anyone could plant one.
-    expect(readdirSync(PROCESS_DIR).filter((name) => name.startsWith("pkt-gen."))).toEqual([]);
+    expect(pidfiles().filter((name) => !pidfilesBefore.has(name))).toEqual([]);
     expect(statSync(PROCESS_DIR).mode & 0o777).toBe(0o700);
     expect(readdirSync("/tmp").filter((name) => name.includes("pkt-gen") && name.endsWith(".pid"))).toEqual(
       [],
