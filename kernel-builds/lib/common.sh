@@ -316,6 +316,19 @@ nmtb_session_iface() {
   ip -o route get "$client" 2>/dev/null | sed -n 's/.* dev \([^ ]*\).*/\1/p' | head -n1
 }
 
+# "IFACE<TAB>WHERE" for an interface and every one beneath it: WHERE is LABEL for the interface
+# itself and "X under LABEL" for the ones it stands on.
+nmtb_labelled_lower_ifaces() {
+  local top="$1" label="$2" i
+  nmtb_lower_ifaces "$top" | while IFS= read -r i; do
+    if [[ $i == "$top" ]]; then
+      printf '%s\t%s\n' "$i" "$label"
+    else
+      printf '%s\t%s under %s\n' "$i" "$i" "$label"
+    fi
+  done
+}
+
 # "DRIVER<TAB>WHERE" for every interface the management path stands on: the declared management
 # interface and the one carrying this SSH session, through bridges, bonds, VLANs and macvlans
 # down to the NICs (WHERE says which, for messages). Unloading any of these drivers could cut
@@ -324,22 +337,8 @@ nmtb_management_path() {
   local mgmt="$1" session i m
   session="$(nmtb_session_iface)"
   {
-    nmtb_lower_ifaces "$mgmt" | while IFS= read -r i; do
-      if [[ $i == "$mgmt" ]]; then
-        printf '%s\tthe management interface %s\n' "$i" "$i"
-      else
-        printf '%s\t%s under the management interface %s\n' "$i" "$i" "$mgmt"
-      fi
-    done
-    if [[ -n $session ]]; then
-      nmtb_lower_ifaces "$session" | while IFS= read -r i; do
-        if [[ $i == "$session" ]]; then
-          printf '%s\t%s, which carries this SSH session\n' "$i" "$i"
-        else
-          printf '%s\t%s under %s, which carries this SSH session\n' "$i" "$i" "$session"
-        fi
-      done
-    fi
+    nmtb_labelled_lower_ifaces "$mgmt" "the management interface $mgmt"
+    [[ -z $session ]] || nmtb_labelled_lower_ifaces "$session" "$session, which carries this SSH session"
   } | awk -F '\t' '!seen[$1]++' | while IFS=$'\t' read -r i where; do
     m="$(nmtb_iface_module "$i")"
     [[ -z $m ]] || printf '%s\t%s\n' "$m" "$where"
