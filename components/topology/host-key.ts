@@ -5,6 +5,8 @@
  * pasted from the wrong line or truncated.
  */
 
+import { blobKeyType } from "../host/host-key";
+
 export const HOST_KEY_TYPES = [
   "ssh-ed25519",
   "ecdsa-sha2-nistp256",
@@ -17,13 +19,8 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const HOW =
   "copy the line from `ssh-keyscan -t ed25519 HOST` (without the host name) or from /etc/ssh/ssh_host_ed25519_key.pub";
 
-/** The type string embedded at the start of an SSH public key blob, or undefined if there is none. */
-export function embeddedKeyType(blob: Buffer): string | undefined {
-  if (blob.length < 4) return undefined;
-  const length = blob.readUInt32BE(0);
-  if (length === 0 || length > 64 || 4 + length > blob.length) return undefined;
-  return blob.subarray(4, 4 + length).toString("latin1");
-}
+/** The type string embedded at the start of an SSH public key blob (the session's own reader). */
+export const embeddedKeyType = blobKeyType;
 
 /** The RFC 4251 strings of a blob, in order; undefined when one runs past the end. */
 function blobStrings(blob: Buffer): Buffer[] | undefined {
