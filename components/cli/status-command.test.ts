@@ -13,7 +13,7 @@ import { captureIo } from "../../test/support/cli-capture";
 const LAB_TOPOLOGY = `apiVersion: netmap-testbed/v1
 name: lab-only
 netmap:
-  source: { path: /srv/netmap.tar.gz }
+  source: { hostPath: /srv/netmap.tar.gz }
   drivers: []
 hosts:
   lab1:

@@ -37,6 +37,7 @@ export {
 export { planSwitch, planValePort, planValeUplink, valeGeometryArgs, valePortName } from "./vale";
 export { pipePortName, planPipe } from "./pipes";
 export {
+  argvForAccel,
   hugepagesMountPath,
   planVm,
   planVmNic,
@@ -47,6 +48,7 @@ export {
   type PlanVmInput,
   type QemuArgvInput,
   type VcpuPin,
+  type VmAccel,
 } from "./vm";
 export { planHostSteps, stepId, topologicalOrder, type HostStepsInput } from "./steps";
 export { planNetmapLoad, planTestbed } from "./plan-testbed";

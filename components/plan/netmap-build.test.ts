@@ -134,7 +134,7 @@ describe("netmap build keys", () => {
     [
       "source kind",
       settings({
-        source: { kind: "path", path: "/srv/netmap.tar.gz" },
+        source: { kind: "hostPath", path: "/srv/netmap.tar.gz" },
         drivers: ["ixgbe", "i40e"],
         driverVersions: { ixgbe: "6.1.6" },
       }),
@@ -160,6 +160,16 @@ describe("netmap build keys", () => {
     expect(
       netmapConfigKey({ ...input, configureOptions: [...input.configureOptions, "--driver-suffix=_nm"] }),
     ).not.toBe(base.configKey);
+  });
+
+  it("keys a controller source by its contents, not where it lies on the controller", () => {
+    const at = (path: string) =>
+      planNetmapBuild(settings({ source: { kind: "path", path }, drivers: [] })).configKey;
+    expect(at("/home/a/netmap.tgz")).toBe(at("/srv/checkout-2/netmap"));
+    expect(at("/home/a/netmap.tgz")).not.toBe(
+      planNetmapBuild(settings({ source: { kind: "hostPath", path: "/home/a/netmap.tgz" }, drivers: [] }))
+        .configKey,
+    );
   });
 
   it("build key adds kernel release and resolved commit", () => {

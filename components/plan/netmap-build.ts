@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import type { NetmapSettings, SourceSpec } from "../topology/model";
 import { configKey } from "./canonical-hash";
+import { sourceKeyPart } from "./source-key";
 import {
   configureDriverName,
   isInTreeDriver,
@@ -68,7 +69,7 @@ export function netmapConfigKey(build: NetmapConfigKeyInput): string {
   const drivers = sortedUnique(build.drivers);
   return configKey({
     kind: "netmap",
-    source: build.source,
+    source: sourceKeyPart(build.source),
     drivers,
     explicitDriverVersions: { ...build.explicitDriverVersions },
     configureOptions: [...build.configureOptions],

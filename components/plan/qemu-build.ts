@@ -6,6 +6,7 @@
  */
 import type { SourceSpec } from "../topology/model";
 import { configKey } from "./canonical-hash";
+import { sourceKeyPart } from "./source-key";
 import { HOST_OPT_DIR, type QemuBuildPlan } from "./types";
 
 export const QEMU_CONFIGURE_OPTIONS: readonly string[] = [
@@ -30,9 +31,9 @@ export interface QemuConfigKeyInput {
 export function qemuConfigKey(input: QemuConfigKeyInput): string {
   return configKey({
     kind: "qemu",
-    source: input.source,
+    source: sourceKeyPart(input.source),
     configureOptions: [...input.configureOptions],
-    netmapSource: input.netmapSource,
+    netmapSource: sourceKeyPart(input.netmapSource),
   });
 }
 

@@ -34,7 +34,8 @@ function renderNode(tree: TreeNode): string[] {
 }
 
 function describeSource(source: SourceSpec): string {
-  return source.kind === "git" ? `git ${source.git} @ ${source.ref}` : `path ${source.path}`;
+  if (source.kind === "git") return `git ${source.git} @ ${source.ref}`;
+  return source.kind === "path" ? `path ${source.path} (uploaded)` : `hostPath ${source.path}`;
 }
 
 function hostNode(host: HostPlan): TreeNode {

@@ -73,6 +73,26 @@ export interface QemuArgvInput {
   readonly hugepages?: HugepagesSpec;
 }
 
+/** How a host runs its VMs: "kvm", or "tcg" where KVM is not hardware-assisted (a lab host under TCG). */
+export type VmAccel = "kvm" | "tcg";
+
+/**
+ * The planner's argv for a host without hardware-assisted KVM: exactly two values change,
+ * `accel=kvm,kernel_irqchip=on` → `accel=tcg` and `-cpu host` → `-cpu max`. A lab host running
+ * under TCG has an emulated SVM and so a /dev/kvm, but a nested KVM guest on it froze the lab
+ * host in CI. Under TCG the guest boots and shows its ptnet NIC, but ptnet's passthrough needs
+ * KVM's irqfds (ptnetmap-netif.c), so its data path does not run: measurements want KVM.
+ */
+export function argvForAccel(argv: readonly string[], accel: VmAccel): string[] {
+  if (accel === "kvm") return [...argv];
+  return argv.map((arg, i) => {
+    if (argv[i - 1] === "-machine")
+      return arg.replace(/(^|,)accel=kvm,kernel_irqchip=on(?=,|$)/, "$1accel=tcg");
+    if (argv[i - 1] === "-cpu" && arg === "host") return "max";
+    return arg;
+  });
+}
+
 /**
  * The argv, run in the foreground by the VM's systemd unit (hence no -daemonize).
  * ptnet-pci wires its interrupts through KVM irqfds (kvm_irqchip_add_msi_route in hw/net/ptnet.c),

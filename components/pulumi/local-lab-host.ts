@@ -41,6 +41,10 @@ export class LocalLabHost extends pulumi.ComponentResource {
   public readonly kernelRelease: pulumi.Output<string>;
   /** "kvm" or "tcg", as detected. */
   public readonly accel: pulumi.Output<string>;
+  /** The lab image's raw disk on the controller (the root filesystem native builds use). */
+  public readonly imageDisk: pulumi.Output<string>;
+  /** The kernel release the image boots. */
+  public readonly imageKernelRelease: pulumi.Output<string>;
 
   constructor(name: string, args: LocalLabHostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("netmap-testbed:index:LocalLabHost", name, {}, opts);
@@ -60,12 +64,16 @@ export class LocalLabHost extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: opts?.dependsOn },
     );
-    const imageDir = image.result.apply((result) => {
-      if (typeof result.dir !== "string" || !result.dir) {
-        throw new Error(`${name}: build-image.sh printed no image dir`);
-      }
-      return result.dir;
-    });
+    const imageField = (field: string): pulumi.Output<string> =>
+      image.result.apply((result) => {
+        const value = result[field];
+        if (typeof value !== "string" || !value)
+          throw new Error(`${name}: build-image.sh printed no ${field}`);
+        return value;
+      });
+    const imageDir = imageField("dir");
+    this.imageDisk = imageField("disk");
+    this.imageKernelRelease = imageField("kernelRelease");
     const boot = new LocalStep(
       `${name}-boot`,
       {

@@ -12,7 +12,9 @@ import {
 import type { HostSpec, NetmapSettings } from "../topology/model";
 import { repeatFlag, scriptCommand } from "./host-script";
 import type { NetmapHost } from "./netmap-host";
+import type { StagedSource } from "./controller-source";
 import { RemoteStep } from "./remote-step";
+import { sourceArgsFor } from "./source-args";
 import type { StepShare } from "./step-types";
 
 export interface NetmapKernelArgs {
@@ -44,6 +46,13 @@ export interface NetmapKernelArgs {
    * unset: no controller cache (archives are kept in memory during one deployment only).
    */
   artifactCacheDir?: string;
+  /**
+   * A `source: { path }` on the controller as already staged (Testbed stages it once for all
+   * hosts); defaults to staging it here.
+   */
+  stagedSource?: StagedSource;
+  /** Resources the build step waits for (a local lab's native build filling the artifact cache). */
+  buildAfter?: pulumi.Resource[];
 }
 
 /** The build and load half of what `prepare` found, as the next steps need it. */
@@ -198,19 +207,24 @@ export class NetmapKernel extends pulumi.ComponentResource {
     );
     this.kernelRelease = prepared.kernelRelease;
 
-    const sourceArgs =
-      build.source.kind === "git"
-        ? ["--git", build.source.git, "--ref", build.source.ref]
-        : ["--path", build.source.path];
+    const fetchSource = sourceArgsFor(build.source, {
+      name,
+      what: "netmap",
+      host: args.host,
+      keepCache,
+      staged: args.stagedSource,
+      after: prepare,
+      opts: child,
+    });
     const fetch = new RemoteStep(
       `${name}-fetch`,
       {
         kind: "NetmapFetch",
         connection,
         step: "netmap-fetch",
-        create: scriptCommand("netmap/fetch.sh", sourceArgs),
-        triggers: sourceArgs,
-        builtOn: [prepare],
+        create: scriptCommand("netmap/fetch.sh", fetchSource.args),
+        triggers: fetchSource.args,
+        builtOn: [prepare, ...fetchSource.builtOn],
       },
       child,
     );
@@ -240,7 +254,8 @@ export class NetmapKernel extends pulumi.ComponentResource {
             ? pulumi.all([buildArgv, this.buildKey]).apply(([a, key]) => buildShare(key, a, cacheDir))
             : undefined,
       },
-      child,
+      // After fetch, so after whatever the whole component waits for; and after buildAfter.
+      { parent: this, dependsOn: args.buildAfter ?? [] },
     );
     this.built = buildStep.result.apply((result) => result.built === true);
 

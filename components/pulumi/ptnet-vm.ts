@@ -1,10 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { VmPlan } from "../plan";
+import { argvForAccel, type VmPlan } from "../plan";
 import type { HostNicSpec, SourceSpec } from "../topology/model";
 import { repeatFlag, scriptCommand } from "./host-script";
 import type { NetmapHost } from "./netmap-host";
 import type { NetmapKernel } from "./netmap-kernel";
 import type { PtnetQemu } from "./ptnet-qemu";
+import { waitFor } from "./depends-on";
 import { RemoteStep } from "./remote-step";
 
 export interface PtnetVmArgs {
@@ -32,21 +33,11 @@ export interface PtnetVmArgs {
    * re-created one re-creates the VM. Defaults to none.
    */
   builtOn?: readonly RemoteStep[];
-}
-
-/** The caller's dependsOn plus one more resource to wait for (no property dependency). */
-function waitFor(
-  dependsOn: pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource> | undefined,
-  extra: pulumi.Resource | undefined,
-): pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource> | undefined {
-  if (!extra) return dependsOn;
-  if (dependsOn === undefined) return [extra];
-  if (Array.isArray(dependsOn)) return [...dependsOn, extra];
-  if (pulumi.Resource.isInstance(dependsOn)) return [dependsOn, extra];
-  // An Output or a promise of resources: the SDK resolves a list of them as it does any input.
-  return pulumi
-    .output(dependsOn as pulumi.Input<pulumi.Input<pulumi.Resource>[]>)
-    .apply((list) => [...list, extra]);
+  /**
+   * How the host runs VMs: "kvm" (the planner's argv) or "tcg" (argvForAccel), e.g. a local-lab
+   * host's own accelerator (LocalLabHost.accel). Defaults to "kvm".
+   */
+  accel?: pulumi.Input<string>;
 }
 
 /** Guest hostnames allow lower-case letters, digits and "-" only. */
@@ -107,6 +98,11 @@ export class PtnetVm extends pulumi.ComponentResource {
       return hostNic ? [hostNic.interface] : [];
     });
     const vmFlags = ["--name", plan.name, "--state-dir", plan.paths.dir];
+    const qemuArgs = pulumi.output(args.accel ?? "kvm").apply((accel) => {
+      if (accel !== "kvm" && accel !== "tcg")
+        throw new Error(`${name}: accel must be kvm or tcg, not ${accel}`);
+      return argvForAccel(plan.qemuArgs, accel);
+    });
     this.vm = new RemoteStep(
       `${name}-vm`,
       {
@@ -114,8 +110,8 @@ export class PtnetVm extends pulumi.ComponentResource {
         connection,
         step: `vm:${plan.name}`,
         create: pulumi
-          .output(args.imagePath)
-          .apply((image) =>
+          .all([args.imagePath, qemuArgs])
+          .apply(([image, argv]) =>
             scriptCommand("vm/vm.sh", [
               "start",
               ...vmFlags,
@@ -132,13 +128,13 @@ export class PtnetVm extends pulumi.ComponentResource {
               ...(plan.spec.pin && plan.spec.pin.length > 0 ? ["--pin", plan.spec.pin.join(",")] : []),
               ...repeatFlag("--nic-interface", passedInterfaces),
               "--",
-              ...plan.qemuArgs,
+              ...argv,
             ]),
           ),
         delete: scriptCommand("vm/vm.sh", ["stop", ...vmFlags]),
         read: scriptCommand("vm/vm.sh", ["status", ...vmFlags]),
         // New hardware means a new VM: the argv is the hardware.
-        triggers: [JSON.stringify(plan.qemuArgs)],
+        triggers: [qemuArgs.apply((argv) => JSON.stringify(argv))],
         builtOn: [
           seed,
           args.qemu.build,

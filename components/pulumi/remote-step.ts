@@ -11,6 +11,7 @@ import type {
   StepCommand,
   StepConnection,
   StepShare,
+  StepUpload,
 } from "./step-types";
 
 /**
@@ -19,6 +20,7 @@ import type {
  */
 export type RemoteStepKind =
   | "HostScripts"
+  | "SourceUpload"
   | "NetmapPrepare"
   | "NetmapFetch"
   | "NetmapBuild"
@@ -57,6 +59,8 @@ export interface RemoteStepArgs {
   builtOn?: readonly RemoteStep[];
   /** Identical hosts' steps with the same key run create once and import the result (StepShare). */
   share?: pulumi.Input<StepShare>;
+  /** A controller file sent to the host over SFTP before create runs (StepUpload). */
+  upload?: pulumi.Input<StepUpload>;
 }
 
 const scriptsPrefix = `${HOST_SCRIPTS_DIR}/kernel-builds/`;
@@ -111,6 +115,7 @@ export class RemoteStep extends pulumi.dynamic.Resource {
         .all([args.create, args.delete, args.read])
         .apply((commands) => scriptsDigest(commands)),
       share: args.share,
+      upload: args.upload,
       result: undefined,
       instance: undefined,
       drift: undefined,

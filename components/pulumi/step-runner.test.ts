@@ -85,6 +85,9 @@ function fakeHosts(hosts: Record<string, FakeHost>): void {
         if (r.code !== 0) throw new Error(`[${connection.host}/${step}] exit ${String(r.code)}: ${r.stderr}`);
         return r;
       },
+      sftpPut: async () => {
+        throw new Error("no uploads in these tests");
+      },
       close: async () => undefined,
     };
   });

@@ -15,12 +15,13 @@ import type {
   StepCommand,
   StepConnection,
   StepShare,
+  StepUpload,
 } from "./step-types";
 
 const DEFAULT_TIMEOUT_SEC = 3600;
 
 /** What the runner needs of a host session (a seam: tests substitute a fake). */
-export type StepSession = Pick<HostSession, "run" | "runChecked" | "close">;
+export type StepSession = Pick<HostSession, "run" | "runChecked" | "sftpPut" | "close">;
 
 /** Makes the session for a host the first time a step runs there. */
 export type StepSessionFactory = (connection: StepConnection) => StepSession;
@@ -459,7 +460,36 @@ async function createShared(inputs: RemoteStepInputs, share: StepShare): Promise
   return { ...outcome.result, share: outcome.report };
 }
 
+/**
+ * StepUpload: the controller file, checked against the digest the program read (a file changed
+ * since would be built under the wrong key), then copied over SFTP unless the host has it.
+ */
+async function uploadFile(inputs: RemoteStepInputs, upload: StepUpload): Promise<void> {
+  const session = sessionFor(inputs.connection);
+  const present = await session.run(
+    `${inputs.step} (check)`,
+    [...upload.skipIf.argv],
+    runOptions(inputs.connection, upload.skipIf),
+  );
+  if (present.code === 0) return;
+  let actual: string;
+  try {
+    actual = createHash("sha256").update(fs.readFileSync(upload.localPath)).digest("hex");
+  } catch (error) {
+    throw new Error(
+      `${inputs.connection.host}: step ${inputs.step}: cannot read ${upload.localPath} on this machine: ${describe(error)}`,
+    );
+  }
+  if (actual !== upload.sha256) {
+    throw new Error(
+      `${inputs.connection.host}: step ${inputs.step}: ${upload.localPath} has sha256 ${actual}, not ${upload.sha256} as when this deployment read it: it changed meanwhile; run pulumi up again`,
+    );
+  }
+  await session.sftpPut(upload.localPath, upload.remotePath, 0o600);
+}
+
 export async function createStep(inputs: RemoteStepInputs): Promise<{ id: string; outs: RemoteStepOutputs }> {
+  if (inputs.upload) await uploadFile(inputs, inputs.upload);
   const result = inputs.share
     ? await createShared(inputs, inputs.share)
     : await runStepCommand(inputs.connection, inputs.step, inputs.create);

@@ -56,6 +56,20 @@ export interface StepShare {
   readonly cacheDir?: string;
 }
 
+/**
+ * A file on the controller that a step's create needs on the host (a topology's controller
+ * source): copied over SFTP, as the SSH user, to `remotePath` just before create runs; create
+ * takes it from there (and removes it). Not part of the diff: where the file lies on the
+ * controller may change between runs, its `sha256` (in the step's triggers) is what matters.
+ */
+export interface StepUpload {
+  readonly localPath: string;
+  readonly sha256: string;
+  readonly remotePath: string;
+  /** Changes nothing; exits 0 when the host already has what create makes of the file: no upload then. */
+  readonly skipIf: StepCommand;
+}
+
 /** What every step, on a host or on the controller, is: commands and what it stands on. */
 export interface StepDefinition {
   /** Step name for messages and log prefixes, e.g. "netmap-build". */
@@ -95,6 +109,8 @@ export interface RemoteStepInputs extends StepDefinition {
   readonly scriptsDigest: string;
   /** Reuse the create's artifacts across identical hosts; not part of the diff (see StepShare). */
   readonly share?: StepShare;
+  /** Sent to the host before create runs; not part of the diff (see StepUpload). */
+  readonly upload?: StepUpload;
 }
 
 export interface RemoteStepOutputs extends RemoteStepInputs, StepState {}

@@ -1,9 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { utils as sshUtils } from "ssh2";
 import { planTestbed, type HostPlan, type TestbedPlan } from "../plan";
-import type { TopologyModel } from "../topology/model";
+import type { SourceSpec, TopologyModel } from "../topology/model";
+import { stageControllerSource, type StagedSource } from "./controller-source";
 import { GuestImage } from "./guest-image";
 import { scriptCommand } from "./host-script";
+import { canBuildNatively, defaultLabArtifactDir, LabNativeBuild } from "./lab-native-build";
 import { LocalLabHost } from "./local-lab-host";
 import { NetmapHost } from "./netmap-host";
 import { NetmapKernel } from "./netmap-kernel";
@@ -31,8 +33,15 @@ export interface TestbedArgs {
   topology: TopologyModel;
   /** How to log in to remote hosts (localLab hosts bring their own keys). */
   credentials?: TestbedCredentials;
-  /** Keep netmap and QEMU builds on the hosts on destroy. Defaults to true. */
+  /** Keep netmap and QEMU builds (and uploaded sources) on the hosts on destroy. Defaults to true. */
   keepBuildCache?: boolean;
+  /**
+   * Build netmap and the ptnet QEMU for local-lab hosts on this machine, in the lab image's own
+   * root, and have the lab hosts import them (LabNativeBuild) instead of compiling under
+   * emulation. Defaults to true; hosts whose build cannot be made here (in-tree drivers, a
+   * `hostPath` source) compile as any host does.
+   */
+  nativeLabBuilds?: boolean;
 }
 
 export interface HostSummary {
@@ -50,6 +59,16 @@ export function publicKeyOf(privateKey: string, passphrase?: string): string {
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
   if (key instanceof Error) throw new Error(`sshPrivateKey is not a key ssh2 can read: ${key.message}`);
   return `${key.type} ${key.getPublicSSH().toString("base64")}`;
+}
+
+/**
+ * A source's fetch arguments as this machine reads it, for a native build; undefined for a
+ * `hostPath` source, which only the hosts have.
+ */
+function controllerSourceArgs(source: SourceSpec, staged: StagedSource | undefined): string[] | undefined {
+  if (source.kind === "git") return ["--git", source.git, "--ref", source.ref];
+  if (source.kind === "path" && staged) return ["--path", staged.archive];
+  return undefined;
 }
 
 /** Lab hosts are cabled in a chain (lab1–lab2–…): each cable is a UDP port pair on 127.0.0.1. */
@@ -76,12 +95,19 @@ export class Testbed extends pulumi.ComponentResource {
   public readonly vmEndpoints: pulumi.Output<Record<string, { host: string; address: string; port: number }>>;
   /** The caller's `dependsOn`, handed to every host so that nothing starts before it. */
   private readonly dependsOn: pulumi.ComponentResourceOptions["dependsOn"];
+  /** Controller sources (`source: { path }`), packed and checksummed once for every host. */
+  private readonly staged: { netmap?: StagedSource; qemu?: StagedSource } = {};
 
   constructor(name: string, args: TestbedArgs, opts?: pulumi.ComponentResourceOptions) {
     super("netmap-testbed:index:Testbed", name, {}, opts);
     this.dependsOn = opts?.dependsOn;
     const model = args.topology;
     this.plan = planTestbed(model);
+    if (model.netmap.source.kind === "path")
+      this.staged.netmap = stageControllerSource(model.netmap.source.path);
+    if (model.qemu?.source.kind === "path" && model.vms.length > 0) {
+      this.staged.qemu = stageControllerSource(model.qemu.source.path);
+    }
     const credentials = args.credentials ?? {};
     const labHosts = model.hosts.filter((host) => host.access.kind === "localLab").map((host) => host.name);
     const guestKey = pulumi
@@ -102,6 +128,7 @@ export class Testbed extends pulumi.ComponentResource {
         guestKey,
         labHosts,
         args.keepBuildCache ?? true,
+        args.nativeLabBuilds ?? true,
       );
       const kernel = this.kernels[hostPlan.name];
       summaries[hostPlan.name] = pulumi
@@ -129,17 +156,45 @@ export class Testbed extends pulumi.ComponentResource {
     guestKey: pulumi.Output<string | undefined>,
     labHosts: readonly string[],
     keepBuildCache: boolean,
+    nativeLabBuilds: boolean,
   ): NetmapHost {
     const prefix = `${name}-${hostPlan.name}`;
     const access = hostPlan.spec.access;
     let host: NetmapHost;
     let hostGuestKey: pulumi.Output<string | undefined> = guestKey;
+    let native: LabNativeBuild | undefined;
+    let vmAccel: pulumi.Output<string> | undefined;
+    let artifactCacheDir: string | undefined;
     if (access.kind === "localLab") {
       const lab = new LocalLabHost(
         prefix,
         { lab: access, links: labLinks(labHosts, hostPlan.name) },
         { parent: this, dependsOn: this.dependsOn },
       );
+      // Nested KVM only where the lab host itself has hardware-assisted KVM (argvForAccel).
+      vmAccel = lab.accel;
+      const netmapFetchArgs = controllerSourceArgs(model.netmap.source, this.staged.netmap);
+      if (nativeLabBuilds && netmapFetchArgs && canBuildNatively(hostPlan.netmapBuild)) {
+        artifactCacheDir = defaultLabArtifactDir();
+        const qemuSourceArgs =
+          hostPlan.vms.length > 0 && hostPlan.qemuBuild
+            ? controllerSourceArgs(hostPlan.qemuBuild.source, this.staged.qemu)
+            : undefined;
+        native = new LabNativeBuild(
+          `${prefix}-native`,
+          {
+            imageDisk: lab.imageDisk,
+            kernelRelease: lab.imageKernelRelease,
+            netmap: hostPlan.netmapBuild,
+            netmapFetchArgs,
+            ...(hostPlan.qemuBuild && qemuSourceArgs
+              ? { qemu: { plan: hostPlan.qemuBuild, sourceArgs: qemuSourceArgs } }
+              : {}),
+            outDir: artifactCacheDir,
+          },
+          { parent: this, dependsOn: this.dependsOn },
+        );
+      }
       host = new NetmapHost(
         prefix,
         {
@@ -182,6 +237,9 @@ export class Testbed extends pulumi.ComponentResource {
         hostSpec: hostPlan.spec,
         keepBuildCache,
         vmTools: hostPlan.vms.length > 0,
+        stagedSource: this.staged.netmap,
+        ...(artifactCacheDir ? { artifactCacheDir } : {}),
+        ...(native ? { buildAfter: [native.netmap] } : {}),
       },
       child,
     );
@@ -232,6 +290,9 @@ export class Testbed extends pulumi.ComponentResource {
         netmapSourceDir: kernel.sourceDir,
         netmapCommit: kernel.commit,
         keepBuild: keepBuildCache,
+        stagedSource: this.staged.qemu,
+        ...(artifactCacheDir ? { artifactCacheDir } : {}),
+        ...(native?.qemu ? { buildAfter: [native.qemu] } : {}),
       },
       child,
     );
@@ -256,6 +317,7 @@ export class Testbed extends pulumi.ComponentResource {
           hostNics: hostPlan.spec.nics,
           qemu,
           netmap: kernel,
+          ...(vmAccel ? { accel: vmAccel } : {}),
           // Its VALE ports are its QEMU's own (created as it starts); netmap is `netmap` above.
           builtOn: [images[vm.image.name].fetch, ...(hugepages ? [hugepages] : [])],
         },

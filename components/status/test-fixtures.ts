@@ -26,7 +26,7 @@ export function statusTopologyYaml(hosts: readonly StatusTopologyHost[], vms = t
     "apiVersion: netmap-testbed/v1",
     "name: status-test",
     "netmap:",
-    "  source: { path: /srv/netmap.tar.gz }",
+    "  source: { hostPath: /srv/netmap.tar.gz }",
     "  drivers: [ixgbe]",
     "  driverVersions: { ixgbe: 6.1.6 }",
     "  params: { buf_num: 327680, ptnet_vnet_hdr: 0 }",
@@ -34,7 +34,7 @@ export function statusTopologyYaml(hosts: readonly StatusTopologyHost[], vms = t
   if (vms) {
     lines.push(
       "qemu:",
-      "  source: { path: /srv/qemu.tar.gz }",
+      "  source: { hostPath: /srv/qemu.tar.gz }",
       "images:",
       "  debian12:",
       "    url: https://example.org/debian12.qcow2",

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
@@ -140,23 +140,36 @@ describe("parseTopology", () => {
     ]);
   });
 
-  it("accepts a local source path and a host without NICs", () => {
+  it("accepts a source already on each host and a host without NICs", () => {
     const doc = baseDoc();
-    doc.netmap = { source: { path: "/srv/netmap.tar.gz" } };
+    doc.netmap = { source: { hostPath: "/srv/netmap.tar.gz" } };
     const model = parseTopology(stringify(doc), "t.yaml");
-    expect(model.netmap.source).toEqual({ kind: "path", path: "/srv/netmap.tar.gz" });
+    expect(model.netmap.source).toEqual({ kind: "hostPath", path: "/srv/netmap.tar.gz" });
     expect(model.netmap.drivers).toEqual([]);
+  });
+
+  it("reads a controller source relative to the topology file, as an absolute path", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nmtb-topo-"));
+    try {
+      mkdirSync(join(dir, "netmap"));
+      const doc = baseDoc();
+      doc.netmap = { source: { path: "./netmap" } };
+      const model = parseTopology(stringify(doc), join(dir, "t.yaml"));
+      expect(model.netmap.source).toEqual({ kind: "path", path: join(dir, "netmap") });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("reads qemu.installBuildDeps (default true) and refuses anything but a boolean", () => {
     expect(parseTopology(stringify(baseDoc()), "t.yaml").qemu?.installBuildDeps).toBe(true);
     const doc = baseDoc();
-    doc.qemu = { source: { path: "/srv/qemu" }, installBuildDeps: false };
+    doc.qemu = { source: { hostPath: "/srv/qemu" }, installBuildDeps: false };
     expect(parseTopology(stringify(doc), "t.yaml").qemu).toEqual({
-      source: { kind: "path", path: "/srv/qemu" },
+      source: { kind: "hostPath", path: "/srv/qemu" },
       installBuildDeps: false,
     });
-    doc.qemu = { source: { path: "/srv/qemu" }, installBuildDeps: "no" };
+    doc.qemu = { source: { hostPath: "/srv/qemu" }, installBuildDeps: "no" };
     expect(problems(doc)).toEqual([expect.stringMatching(/^qemu\.installBuildDeps: .*true or false/)]);
   });
 });

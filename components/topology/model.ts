@@ -7,11 +7,20 @@
  * are deterministic.
  */
 
-/** Where a source tree comes from: a git repository at a ref, or a local path on the host. */
+/**
+ * Where a source tree comes from: a git repository at a ref, a tarball or directory on the
+ * controller (uploaded to each host), or one already on each host.
+ */
 export type SourceSpec =
   | { readonly kind: "git"; readonly git: string; readonly ref: string }
-  /** A tarball (.tar, .tar.gz, .tgz, .tar.xz) or directory already present on each host (air-gapped labs). */
-  | { readonly kind: "path"; readonly path: string };
+  /**
+   * A tarball (.tar, .tar.gz, .tgz, .tar.xz) or directory on the controller, as an absolute path
+   * (a relative one in the file is read from the topology file's directory). Deployments pack a
+   * directory, checksum it and upload it over SFTP to each host's source cache.
+   */
+  | { readonly kind: "path"; readonly path: string }
+  /** A tarball or directory already present on each host (air-gapped labs with their own copies). */
+  | { readonly kind: "hostPath"; readonly path: string };
 
 export interface NetmapSettings {
   readonly source: SourceSpec;

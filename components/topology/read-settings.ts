@@ -7,27 +7,45 @@ import { isNetmapParam, NETMAP_PARAMS } from "./netmap-params";
 import { childPath } from "./paths";
 import { PARAM_MAX } from "./limits";
 import type { Reader } from "./reader";
-import { checkDownloadUrl, checkDriverVersion, checkGitUrl, checkLocalPath, checkRef } from "./sources";
+import {
+  checkDownloadUrl,
+  checkDriverVersion,
+  checkGitUrl,
+  checkHostPath,
+  checkRef,
+  resolveControllerPath,
+} from "./sources";
 import { didYouMean } from "./suggest";
 
 export function readSource(r: Reader, node: unknown, path: string): SourceSpec | undefined {
-  const fields = r.fields(node, path, { optional: ["git", "ref", "path"] }, "source");
+  const fields = r.fields(node, path, { optional: ["git", "ref", "path", "hostPath"] }, "source");
   if (!fields) return undefined;
-  const git = fields.has("git");
-  const local = fields.has("path");
-  if (git === local) {
-    const why = git ? "not both" : "one of them";
+  const forms = ["git", "path", "hostPath"].filter((form) => fields.has(form));
+  if (forms.length !== 1) {
+    const why = forms.length === 0 ? "one of them" : `not ${forms.join(" and ")}`;
     r.report(
       path,
-      `source needs either git: (with ref:) or path: (a tarball or directory on each host), ${why}`,
+      `source needs exactly one of git: (with ref:), path: (a tarball or directory on this machine, uploaded to each host) or hostPath: (one already on each host), ${why}`,
     );
     return undefined;
   }
-  if (local) {
+  const form = forms[0];
+  if (form !== "git") {
     if (fields.has("ref"))
       r.reportKey(childPath(path, "ref"), `ref applies only to git sources; remove it or use git:`);
-    const dir = r.string(fields.get("path"), childPath(path, "path"), "path", checkLocalPath);
-    return dir === undefined ? undefined : { kind: "path", path: dir };
+    const at = childPath(path, form);
+    if (form === "hostPath") {
+      const dir = r.string(fields.get(form), at, "hostPath", checkHostPath);
+      return dir === undefined ? undefined : { kind: "hostPath", path: dir };
+    }
+    const written = r.string(fields.get(form), at, "path");
+    if (written === undefined) return undefined;
+    const resolved = resolveControllerPath(written, r.file);
+    if ("error" in resolved) {
+      r.report(at, resolved.error);
+      return undefined;
+    }
+    return { kind: "path", path: resolved.path };
   }
   const url = r.string(fields.get("git"), childPath(path, "git"), "git URL", checkGitUrl);
   if (!fields.has("ref")) {

@@ -55,6 +55,11 @@ export class Reader {
     return isNull(this.resolve(node));
   }
 
+  /** The topology file as given (messages name it; relative controller paths are read from its directory). */
+  get file(): string {
+    return this.source.file;
+  }
+
   get root(): unknown {
     return this.source.doc.contents;
   }

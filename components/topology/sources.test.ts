@@ -1,4 +1,14 @@
-import { checkDownloadUrl, checkDriverVersion, checkGitUrl, checkLocalPath, checkRef } from "./sources";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import {
+  checkDownloadUrl,
+  checkDriverVersion,
+  checkGitUrl,
+  checkHostPath,
+  checkRef,
+  resolveControllerPath,
+} from "./sources";
 
 describe("sources", () => {
   it("git URLs: https, ssh, git, scp-like and a file:/// mirror on each host", () => {
@@ -29,10 +39,37 @@ describe("sources", () => {
       expect(checkRef(bad)).toBeDefined();
   });
 
-  it("local paths are absolute", () => {
-    expect(checkLocalPath("/srv/netmap.tar.gz")).toBeUndefined();
-    expect(checkLocalPath("srv/netmap.tar.gz")).toBeDefined();
-    expect(checkLocalPath("/srv/../etc")).toBeDefined();
+  it("controller paths: relative to the topology file, a tarball or a directory that exists", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nmtb-src-"));
+    try {
+      fs.mkdirSync(path.join(dir, "topologies"));
+      fs.mkdirSync(path.join(dir, "netmap"));
+      fs.writeFileSync(path.join(dir, "netmap.tgz"), "");
+      fs.writeFileSync(path.join(dir, "notes.txt"), "");
+      const file = path.join(dir, "topologies", "t.yaml");
+      expect(resolveControllerPath("../netmap.tgz", file)).toEqual({ path: path.join(dir, "netmap.tgz") });
+      expect(resolveControllerPath(path.join(dir, "netmap"), file)).toEqual({
+        path: path.join(dir, "netmap"),
+      });
+      const missing = resolveControllerPath("../nope.tgz", file);
+      expect(missing).toEqual({ error: expect.stringContaining("does not exist on this machine") });
+      expect(missing).toEqual({ error: expect.stringContaining(path.join(dir, "nope.tgz")) });
+      expect(missing).toEqual({ error: expect.stringContaining("hostPath:") });
+      expect(resolveControllerPath("../notes.txt", file)).toEqual({
+        error: expect.stringContaining("neither a directory nor"),
+      });
+      expect(resolveControllerPath("../has space.tgz", file)).toEqual({
+        error: expect.stringContaining("must resolve to an absolute path"),
+      });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("host paths are absolute", () => {
+    expect(checkHostPath("/srv/netmap.tar.gz")).toBeUndefined();
+    expect(checkHostPath("srv/netmap.tar.gz")).toBeDefined();
+    expect(checkHostPath("/srv/../etc")).toBeDefined();
   });
 
   it("image URLs", () => {

@@ -6,10 +6,10 @@
 # The build runs in the lab image's own root filesystem (extracted from its disk, no loop mount),
 # chrooted in private mount and pid namespaces: the same distribution, compiler, kernel headers
 # and absolute paths as on the lab host. Inside, the project's own host scripts do the work
-# (netmap/fetch.sh, netmap/build.sh, netmap/export.sh, qemu/build.sh), so the result is exactly
-# what the lab host would have built, and it goes in through the lab host's existing import
-# paths: netmap/import.sh (build.sh --adopt checks the stamp's fingerprint, paths included) and
-# qemu/build.sh import (digest, stamp, prefix and binary checked).
+# (netmap/fetch.sh, netmap/build.sh, netmap/export.sh, qemu/build.sh apply and export), so the
+# result is exactly what the lab host would have built, and it goes in through the lab host's
+# existing import paths: netmap/import.sh (build.sh --adopt checks the stamp's fingerprint, paths
+# included) and qemu/build.sh import (digest, stamp, prefix and binary checked).
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -38,11 +38,13 @@ netmap: in the image's root runs netmap/fetch.sh FETCH_ARGS, then
   get the image's kernel release. On the lab host: fetch.sh FETCH_ARGS (same source), then
   import.sh --source-dir <sourceDir> --commit <commit> BUILD_ARGS < OUT/<buildKey>.tgz.
 qemu: in the image's root runs qemu/build.sh apply QEMU_BUILD_ARGS (its --install-deps 1, the
-  default, apt-installs the build dependencies in the root) and packs the installed prefix as
-  OUT/qemu-<configKey>.tgz (+ .sha256), with the runtime packages the binaries link against.
-  --netmap-source must be a netmap tree already in that root: run the netmap kind first and
-  pass its "sourceDir". On the lab host: qemu/build.sh import --archive F --sha256 HEX
-  --config-key KEY [--prefix P] (the same prefix: QEMU has its install paths compiled in).
+  default, apt-installs the build dependencies in the root), then qemu/build.sh export, which
+  packs the installed prefix with the runtime packages the binaries link against, and writes
+  OUT/qemu-<configKey>.tgz (+ .sha256). --netmap-source must be a netmap tree already in that
+  root: run the netmap kind first and pass its "sourceDir". On the lab host: qemu/build.sh
+  import --archive F --sha256 HEX --config-key KEY [--prefix P] (or --archive - with the archive
+  on stdin and NMTB_ARCHIVE_SHA256=HEX), with the same prefix: QEMU has its install paths
+  compiled in.
 
 Sources on the controller (--path P, --git /abs or file:///abs in FETCH_ARGS/QEMU_BUILD_ARGS)
 are bind-mounted read-only into the root at the same path. The project's kernel-builds/ is
@@ -94,7 +96,7 @@ if [[ $kind == netmap ]]; then
 else
   case "${build_args[0]:-}" in
     apply) build_args=("${build_args[@]:1}") ;;
-    remove | status | import | --remove) nmtb_usage_error "QEMU_BUILD_ARGS: only apply's arguments" ;;
+    remove | status | check | export | import | --remove) nmtb_usage_error "QEMU_BUILD_ARGS: only apply's arguments" ;;
   esac
 fi
 ((${#build_args[@]})) || nmtb_usage_error "the build arguments are empty"
@@ -444,31 +446,20 @@ if [[ $changed == false ]] && archive_current "$name"; then
   read -r -a packages <<<"$(sed -n 's/^runtimePackages //p' "$(export_marker "$name").meta" 2>/dev/null || true)"
 else
   t0="$(now_ms)"
-  # The lab host has none of QEMU's libraries (glib, pixman, libfdt): name their packages, so
-  # the import can install exactly those.
-  # shellcheck disable=SC2016 # runs in the root, with the prefix as $1
-  mapfile -t packages < <(in_root /bin/bash -c '
-    for f in "$1"/bin/* "$1"/libexec/*; do
-      [[ -f $f && -x $f ]] || continue
-      ldd "$f" 2>/dev/null | awk "/=> \\//{print \$3}"
-    done | sort -u | while read -r lib; do
-      dpkg -S "$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")" 2>/dev/null || true
-    done | sed "s/: .*//; s/, /\n/g" | sed "s/:.*//" | sort -u' runtime-packages "$prefix")
-  for p in "${packages[@]}"; do nmtb_require_match "runtime package" "$p" '^[a-z0-9][a-z0-9+.-]+$' 'a Debian package name'; done
-  meta="$(mktemp -d)"
-  tmp_dirs+=("$meta")
-  {
-    printf 'format netmap-testbed/qemu-archive/v1\n'
-    printf 'configKey %s\n' "$config_key"
-    printf 'prefix %s\n' "$prefix"
-    printf 'runtimePackages %s\n' "${packages[*]}"
-  } >"$meta/.netmap-testbed-archive"
+  # build.sh export names the runtime packages (ldd + dpkg -S in the root: the lab host has none
+  # of QEMU's libraries) in the archive's .netmap-testbed-archive, read back from it here.
   tmp="$out_dir/.$name.tmp.$$"
-  tmp_files+=("$tmp" "$tmp.sha256")
-  tar --numeric-owner -cf - -C "$root$prefix" . -C "$meta" .netmap-testbed-archive | gzip -1 >"$tmp" ||
-    nmtb_die "packing $prefix failed"
+  tmp_files+=("$tmp" "$tmp.sha256" "$tmp.meta")
+  in_root bash "$scripts_in_root/qemu/build.sh" export --config-key "$config_key" --prefix "$prefix" >"$tmp" ||
+    nmtb_die "qemu/build.sh export failed"
+  tar -xzOf "$tmp" .netmap-testbed-archive >"$tmp.meta" 2>/dev/null ||
+    nmtb_die "qemu/build.sh export wrote no .netmap-testbed-archive"
+  [[ $(sed -n 's/^configKey //p' "$tmp.meta") == "$config_key" && $(sed -n 's/^prefix //p' "$tmp.meta") == "$prefix" ]] ||
+    nmtb_die "qemu/build.sh export's archive is not of $config_key in $prefix"
+  read -r -a packages <<<"$(sed -n 's/^runtimePackages //p' "$tmp.meta")"
+  for p in "${packages[@]}"; do nmtb_require_match "runtime package" "$p" '^[a-z0-9][a-z0-9+.-]+$' 'a Debian package name'; done
   sha="$(publish_archive "$name" "$tmp")"
-  cp -f -- "$meta/.netmap-testbed-archive" "$(export_marker "$name").meta"
+  mv -f -- "$tmp.meta" "$(export_marker "$name").meta"
   took[pack]=$(($(now_ms) - t0))
   exported=1
 fi

@@ -2,8 +2,10 @@
 # Builds and installs the ptnet-capable QEMU (default fork: netmap-unipi/qemu) into a prefix
 # keyed by the build configuration, verifies it offers ptnet-pci and the netmap netdev, and
 # stamps it. Same key again = no work. `remove` (or --remove) deletes the prefix. `import`
-# installs a prefix built elsewhere (kernel-builds/lab/native-build.sh, in the lab image's own
-# root on the controller) instead of compiling: digest, stamp, prefix and binary are checked.
+# installs a prefix built elsewhere instead of compiling (`export`'s archive: from another host,
+# or from kernel-builds/lab/native-build.sh, in the lab image's own root on the controller):
+# digest, stamp, prefix and binary are checked. `check`, `export` and `import --archive -` are
+# the controller's build sharing commands (has it / the archive on stdout / the archive on stdin).
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -19,7 +21,9 @@ usage: build.sh [apply] (--git URL --ref REF | --path DIR|TARBALL) --config-key 
                 [--configure-arg ARG]...
        build.sh remove --config-key KEY [--prefix DIR]      (also: build.sh --remove ...)
        build.sh status --config-key KEY [--prefix DIR]
-       build.sh import --archive FILE --sha256 HEX --config-key KEY [--prefix DIR]
+       build.sh check  --config-key KEY [--prefix DIR]
+       build.sh export --config-key KEY [--prefix DIR] > qemu-KEY.tgz
+       build.sh import --archive FILE|- [--sha256 HEX] --config-key KEY [--prefix DIR]
                 [--install-deps 1|0]
 
   --git URL --ref REF  clone/fetch the fork and check out REF (branch, tag or commit); the
@@ -32,24 +36,33 @@ usage: build.sh [apply] (--git URL --ref REF | --path DIR|TARBALL) --config-key 
   --install-deps 1|0   apt-get install the build dependencies (default 1)
   --jobs N             parallel make jobs (default: nproc)
   --configure-arg ARG  extra configure argument (repeatable), after the defaults
-  --archive FILE       (import) native-build.sh's qemu-KEY.tgz: the installed prefix, its
-                       stamp, and the prefix and runtime packages it was built for
-  --sha256 HEX         (import) the archive's expected sha256: a mismatch changes nothing
+  --archive FILE|-     (import) export's archive (native-build.sh's qemu-KEY.tgz is one): the
+                       installed prefix, its stamp, and the prefix and runtime packages it was
+                       built for; "-" reads it from stdin (into a private temp file)
+  --sha256 HEX         (import) the archive's expected sha256, else NMTB_ARCHIVE_SHA256 (one of
+                       them is required): a mismatch changes nothing
   --install-deps 1|0   (import) apt-get install the archive's missing runtime packages
                        (default 1)
 
 configure gets: --prefix=P --target-list=x86_64-softmmu --enable-kvm --enable-vhost-net
   --enable-netmap --disable-werror --extra-cflags=-I<netmap>/sys --disable-docs
   --disable-capstone --python=python3, then the --configure-arg values.
-Environment: NMTB_STATE_DIR (work trees, logs), NMTB_OPT_DIR (prefixes).
-stdout: one JSON object {"action","configKey","prefix","binary","commit","changed",...};
-  import adds "imported" (false when this key was already installed: no work).
+check: exit 0 with apply's no-work JSON ("changed":false) when the prefix holds a build stamped
+  with KEY and its binary; else the reason on stderr and exit 3. Changes nothing.
+export: the prefix (stamp included) and .netmap-testbed-archive (format, configKey, prefix and
+  runtimePackages: the Debian packages owning the libraries bin/* and libexec/* link against,
+  by ldd + dpkg -S) as a gzip'd tar on stdout; refuses a prefix without KEY's stamp and a
+  terminal stdout. QEMU has its install paths compiled in: import with the same --prefix.
+Environment: NMTB_STATE_DIR (work trees, logs), NMTB_OPT_DIR (prefixes), NMTB_ARCHIVE_SHA256
+  (import, when --sha256 is not given).
+stdout: one JSON object {"action","configKey","prefix","binary","commit","changed",...} (export:
+  the archive); import adds "imported" (false when this key was already installed: no work).
 EOF
 }
 
 action=apply
 case "${1:-}" in
-  apply | remove | status | import)
+  apply | remove | status | check | export | import)
     action="$1"
     shift
     ;;
@@ -85,6 +98,11 @@ done
 
 [[ -n $key ]] || nmtb_usage_error "--config-key is required"
 [[ $action == import || (-z $archive && -z $archive_sha) ]] || nmtb_usage_error "--archive and --sha256 go with import"
+sha_source=--sha256
+if [[ $action == import && -z $archive_sha ]]; then
+  archive_sha="${NMTB_ARCHIVE_SHA256:-}"
+  sha_source=NMTB_ARCHIVE_SHA256
+fi
 nmtb_require_name "$key" "--config-key"
 prefix="${prefix:-$NMTB_OPT_DIR/qemu/$key}"
 nmtb_require_path "$prefix" "--prefix"
@@ -101,6 +119,42 @@ prefix_is_ours() {
 
 # Stamp file: line 1 key, line 2 commit (or "-"), line 3 source description.
 stamp_field() { sed -n "${1}p" "$stamp" 2>/dev/null || true; }
+
+# The prefix holds a finished build of this key (apply's, or an import's).
+have_build() { [[ $(stamp_field 1) == "$key" && -x $binary ]]; }
+
+# Why have_build is false, in one line.
+absent_reason() {
+  if [[ ! -e $prefix ]]; then
+    printf 'no QEMU build in %s' "$prefix"
+  elif [[ ! -f $stamp ]]; then
+    printf '%s has no stamp (no finished build of this script)' "$prefix"
+  elif [[ $(stamp_field 1) != "$key" ]]; then
+    printf '%s holds QEMU %s, not %s' "$prefix" "$(stamp_field 1)" "$key"
+  else
+    printf '%s is missing or not executable' "$binary"
+  fi
+}
+
+# The Debian packages owning the shared libraries the prefix's programs link against, one a
+# line (the lab image has no glib, pixman or libfdt): import installs the missing ones. Nothing
+# for programs that link against nothing, or without ldd or dpkg.
+runtime_packages() {
+  local f lib
+  local -a libs=()
+  command -v ldd >/dev/null 2>&1 && command -v dpkg >/dev/null 2>&1 || return 0
+  mapfile -t libs < <(
+    for f in "$prefix"/bin/* "$prefix"/libexec/*; do
+      [[ -f $f && -x $f ]] || continue
+      ldd "$f" 2>/dev/null | awk '/=> \//{print $3}' || true
+    done | sort -u
+  )
+  # "pkg:arch, pkg2:arch: /path" -> pkg, pkg2 (a library reached through a symlink is owned by
+  # its target's package).
+  for lib in "${libs[@]}"; do
+    dpkg -S "$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")" 2>/dev/null || true
+  done | grep -v '^diversion by ' | sed 's/: .*//; s/, /\n/g' | sed 's/:.*//' | sort -u || true
+}
 
 # The ptnet device and the netmap netdev must be there, whoever built the binary.
 verify_binary() {
@@ -125,10 +179,43 @@ emit() {
 }
 
 case "$action" in
+  check)
+    # The controller's "has it?" (build sharing): apply's result when apply would do nothing.
+    if ! have_build; then
+      nmtb_log "$(absent_reason)"
+      exit 3
+    fi
+    action=apply
+    emit false "$(stamp_field 2)" "$(stamp_field 3)"
+    exit 0
+    ;;
+  export)
+    [[ ! -t 1 ]] || nmtb_die "stdout is a terminal: redirect the archive to a file"
+    # No apply, import or other export replaces the prefix while it is read.
+    nmtb_lock
+    have_build || nmtb_die "$(absent_reason): nothing exported"
+    mapfile -t packages < <(runtime_packages)
+    for p in "${packages[@]}"; do
+      [[ $p =~ ^[a-z0-9][a-z0-9+.-]+$ ]] || nmtb_die "dpkg -S named '$p' for a library of $prefix: not a Debian package name"
+    done
+    meta="$(mktemp -d)"
+    trap 'rm -rf -- "$meta"' EXIT
+    {
+      printf 'format netmap-testbed/qemu-archive/v1\n'
+      printf 'configKey %s\n' "$key"
+      printf 'prefix %s\n' "$prefix"
+      printf 'runtimePackages %s\n' "${packages[*]}"
+    } >"$meta/.netmap-testbed-archive"
+    nmtb_log "exporting $prefix ($(du -sh "$prefix" | cut -f1) unpacked; runtime packages: ${packages[*]:-none})"
+    # An imported prefix's own records stay behind: the archive's metadata is this export's.
+    tar --numeric-owner --anchored --exclude=./.netmap-testbed-archive --exclude=./.netmap-testbed-imported \
+      -cf - -C "$prefix" . -C "$meta" .netmap-testbed-archive | gzip -1
+    exit 0
+    ;;
   status)
     # "present" (read by refresh): the prefix holds a build stamped with this key.
     present=0
-    [[ $(stamp_field 1) == "$key" && -x $binary ]] && present=1
+    have_build && present=1
     emit false "$(stamp_field 2)" "$(stamp_field 3)" "\"present\":$(nmtb_json_bool "$present")"
     exit 0
     ;;
@@ -148,29 +235,42 @@ esac
 
 # ---------------------------------------------------------------- import
 if [[ $action == import ]]; then
-  [[ -n $archive ]] || nmtb_usage_error "import needs --archive FILE"
-  nmtb_require_path "$archive" "--archive"
-  nmtb_require_match "--sha256" "$archive_sha" '^[0-9a-f]{64}$' "the archive's sha256 (64 lower-case hex digits)"
+  [[ -n $archive ]] || nmtb_usage_error "import needs --archive FILE (or - for stdin)"
+  [[ $archive == - ]] || nmtb_require_path "$archive" "--archive"
+  [[ -n $archive_sha ]] || nmtb_usage_error "import needs the archive's sha256: --sha256 HEX or NMTB_ARCHIVE_SHA256"
+  nmtb_require_match "$sha_source" "$archive_sha" '^[0-9a-f]{64}$' "the archive's sha256 (64 lower-case hex digits)"
   nmtb_require_bool01 "$install_deps" "--install-deps"
-  [[ -f $archive ]] || nmtb_die "--archive $archive does not exist"
+  stdin_copy=""
+  if [[ $archive == - ]]; then
+    [[ ! -t 0 ]] || nmtb_usage_error "--archive -: the archive goes on stdin"
+    archive_name="the archive on stdin" archive_record="(stdin)"
+    # A private copy (mktemp: mode 0600), checked and read like a file, gone on exit.
+    stdin_copy="$(mktemp -t nmtb-qemu-import.XXXXXX)" || nmtb_die "cannot make a temp file for the archive (TMPDIR ${TMPDIR:-/tmp})"
+    trap 'rm -f -- "$stdin_copy"' EXIT
+    cat >"$stdin_copy" || nmtb_die "cannot store the archive from stdin in $stdin_copy"
+    archive="$stdin_copy"
+  else
+    [[ -f $archive ]] || nmtb_die "--archive $archive does not exist"
+    archive_name="$archive" archive_record="$archive"
+  fi
   # First, whatever is installed: a damaged or substituted archive is an error, never a no-op.
   actual_sha="$(nmtb_sha256_file "$archive")"
   [[ $actual_sha == "$archive_sha" ]] ||
-    nmtb_die "$archive has sha256 $actual_sha, expected $archive_sha (damaged or not the archive meant): nothing changed"
-  if [[ $(stamp_field 1) == "$key" && -x $binary ]]; then
+    nmtb_die "$archive_name has sha256 $actual_sha, expected $archive_sha (damaged or not the archive meant): nothing changed"
+  if have_build; then
     nmtb_log "QEMU $key already installed in $prefix: nothing to import"
     emit false "$(stamp_field 2)" "$(stamp_field 3)" '"imported":false'
     exit 0
   fi
   # What the archive was built for, read before anything on the host changes.
   meta="$(tar -xzOf "$archive" .netmap-testbed-archive 2>/dev/null | head -c 65536 || true)"
-  [[ -n $meta ]] || nmtb_die "$archive has no .netmap-testbed-archive (not native-build.sh's qemu archive)"
+  [[ -n $meta ]] || nmtb_die "$archive_name has no .netmap-testbed-archive (not build.sh export's archive)"
   meta_field() { sed -n "s/^$1 //p" <<<"$meta" | head -n 1; }
-  [[ $(meta_field format) == netmap-testbed/qemu-archive/v1 ]] || nmtb_die "$archive: unknown archive format '$(meta_field format)'"
-  [[ $(meta_field configKey) == "$key" ]] || nmtb_die "$archive holds QEMU $(meta_field configKey), not $key"
+  [[ $(meta_field format) == netmap-testbed/qemu-archive/v1 ]] || nmtb_die "$archive_name: unknown archive format '$(meta_field format)'"
+  [[ $(meta_field configKey) == "$key" ]] || nmtb_die "$archive_name holds QEMU $(meta_field configKey), not $key"
   built_prefix="$(meta_field prefix)"
   [[ $built_prefix == "$prefix" ]] ||
-    nmtb_die "$archive was built for prefix $built_prefix, not $prefix: QEMU has its install paths compiled in; import with --prefix $built_prefix"
+    nmtb_die "$archive_name was built for prefix $built_prefix, not $prefix: QEMU has its install paths compiled in; import with --prefix $built_prefix"
   nmtb_lock
   prefix_is_ours || nmtb_die "$prefix exists and was not installed by this script (no stamp): choose another --prefix"
   parent="$(dirname "$prefix")"
@@ -187,7 +287,7 @@ if [[ $action == import ]]; then
   old="" imported=0
   # shellcheck disable=SC2317 # run by the EXIT trap
   import_cleanup() {
-    rm -rf -- "$staging" "$staging.log" ${old:+"$old"}
+    rm -rf -- "$staging" "$staging.log" ${old:+"$old"} ${stdin_copy:+"$stdin_copy"}
     if ((!imported)) && [[ -n $made_parent ]]; then
       local d="$parent"
       while [[ ${#d} -ge ${#made_parent} ]] && rmdir -- "$d" 2>/dev/null; do d="$(dirname "$d")"; done
@@ -196,13 +296,13 @@ if [[ $action == import ]]; then
   trap import_cleanup EXIT
   tar -xzf "$archive" -C "$staging" --no-same-owner >"$staging.log" 2>&1 || {
     msg="$(tail -n 5 "$staging.log")"
-    nmtb_die "cannot unpack $archive: $msg"
+    nmtb_die "cannot unpack $archive_name: $msg"
   }
   rm -f -- "$staging.log"
   [[ $(sed -n 1p "$staging/.netmap-testbed-stamp" 2>/dev/null) == "$key" ]] ||
-    nmtb_die "$archive has no stamp for $key (an incomplete or foreign build)"
+    nmtb_die "$archive_name has no stamp for $key (an incomplete or foreign build)"
   staged_binary="$staging/bin/qemu-system-x86_64"
-  [[ -f $staged_binary && -x $staged_binary && ! -L $staged_binary ]] || nmtb_die "$archive has no bin/qemu-system-x86_64"
+  [[ -f $staged_binary && -x $staged_binary && ! -L $staged_binary ]] || nmtb_die "$archive_name has no bin/qemu-system-x86_64"
 
   # -- the shared libraries the binary links against (the lab image has no glib, pixman, fdt)
   read -r -a runtime <<<"$(meta_field runtimePackages)"
@@ -227,7 +327,7 @@ if [[ $action == import ]]; then
   fi
 
   verify_binary "$staged_binary"
-  printf 'sha256 %s\narchive %s\n' "$archive_sha" "$archive" >"$staging/.netmap-testbed-imported"
+  printf 'sha256 %s\narchive %s\n' "$archive_sha" "$archive_record" >"$staging/.netmap-testbed-imported"
   if [[ -e $prefix ]]; then
     # Another key's build (ours, checked above) gives way, as apply replaces it.
     old="$parent/.old-qemu-$key.$$"
@@ -242,7 +342,7 @@ if [[ $action == import ]]; then
     mv -- "$staging" "$prefix"
   fi
   imported=1
-  nmtb_log "QEMU $key imported into $prefix (from $archive)"
+  nmtb_log "QEMU $key imported into $prefix (from $archive_name)"
   emit true "$(stamp_field 2)" "$(stamp_field 3)" '"imported":true'
   exit 0
 fi
@@ -271,7 +371,7 @@ for a in "${configure_extra[@]}"; do
     'a configure option like --enable-foo or --opt=value'
 done
 
-if [[ $(stamp_field 1) == "$key" && -x $binary ]]; then
+if have_build; then
   nmtb_log "QEMU $key already built in $prefix"
   emit false "$(stamp_field 2)" "$(stamp_field 3)"
   exit 0

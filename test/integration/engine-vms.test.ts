@@ -31,7 +31,6 @@ import {
   guestShell,
   guestState,
   stageFakeNetmap,
-  stageFakeQemu,
   stageFakeValeCtl,
   type GuestState,
 } from "../support/fake-netmap-hosts";
@@ -56,6 +55,7 @@ describe("the real Pulumi engine deploys, repairs, changes and destroys VMs on a
   let before: GuestState;
   let engine: EngineStack;
   let topologyDir: string;
+  let qemuSourceDir: string;
   let imageServer: Server | undefined;
   let imagePort = 0;
 
@@ -67,9 +67,10 @@ describe("the real Pulumi engine deploys, repairs, changes and destroys VMs on a
       `params: { buf_num: ${options.bufNum} }`,
     );
     // The stand-in QEMU needs only make and cc: its build skips apt-getting QEMU's real build
-    // dependencies (minutes under TCG), as a host with managed packages would.
+    // dependencies (minutes under TCG), as a host with managed packages would. Its source is a
+    // directory on this machine: packed, uploaded over SFTP and checked into the host's cache.
     return `${base}qemu:
-  source: { path: /root/fake-qemu }
+  source: { path: ${qemuSourceDir} }
   installBuildDeps: false
 images:
   tiny:
@@ -133,7 +134,15 @@ vms:
     session = guestHostSession(host);
     await stageFakeNetmap(session);
     await stageFakeValeCtl(session);
-    await stageFakeQemu(session);
+    qemuSourceDir = path.join(topologyDir, "qemu-src");
+    fs.cpSync(path.join(PROJECT_ROOT, "test/fixtures/fake-qemu"), qemuSourceDir, { recursive: true });
+    fs.cpSync(
+      path.join(PROJECT_ROOT, "test/fixtures/fake-qemu-vm"),
+      path.join(qemuSourceDir, "fake-qemu-vm"),
+      {
+        recursive: true,
+      },
+    );
     // The image's download server: the controller, as a lab's web server would be.
     imageServer = createServer((request, response) => {
       if (request.url !== "/tiny.raw") response.writeHead(404).end();
@@ -172,6 +181,11 @@ vms:
       expect(await sh("command -v genisoimage || echo missing")).toMatch(/^missing/);
       const up = await engine.up();
       expect(changes(up).create).toBeGreaterThanOrEqual(20);
+      // The controller's QEMU source reached the host's cache, named by its digest, and no upload is left in /tmp.
+      expect(stepsRun(up)).toContain("qemu-source-upload");
+      expect(await sh("ls /var/cache/netmap-testbed/sources; ls /tmp | grep -c nmtb-source || true")).toMatch(
+        /^[0-9a-f]{64}\.tar\.gz\n0\s*$/,
+      );
       expect(await sh("command -v genisoimage qemu-img python3 taskset | wc -l")).toMatch(/^4\s*$/);
       // installBuildDeps: false reached the host: none of QEMU's build dependencies came in.
       expect(await sh("dpkg-query -W -f='${Status}' libglib2.0-dev 2>/dev/null || echo absent")).not.toMatch(

@@ -428,7 +428,20 @@ describe("native builds for local-lab hosts: built in the image's root, imported
       expect(refused.stderr).toMatch(/has sha256 [0-9a-f]{64}, expected [0-9a-f]{64}.*nothing changed/);
       expect(await importState()).toBe(before);
 
-      const imported = await okJson<QemuBuildJson>(importArgs("/root/qemu.tgz"));
+      // Not there yet: the controller's build-sharing check says so (exit 3), changing nothing.
+      const check = [QEMU_BUILD, "check", "--config-key", QEMU_CONFIG_KEY];
+      expect((await session().run(check)).code).toBe(3);
+      // As the controller's build sharing sends it: the archive on stdin, its digest in the environment.
+      const imported = await okJson<QemuBuildJson>([
+        "bash",
+        "-c",
+        'set -euo pipefail; NMTB_ARCHIVE_SHA256="$1" && export NMTB_ARCHIVE_SHA256; exec bash "$2" import --archive - --config-key "$3" < "$4"',
+        "import-qemu",
+        native.sha256,
+        QEMU_BUILD,
+        QEMU_CONFIG_KEY,
+        "/root/qemu.tgz",
+      ]);
       expect(imported).toMatchObject({
         action: "import",
         configKey: QEMU_CONFIG_KEY,
@@ -446,6 +459,11 @@ describe("native builds for local-lab hosts: built in the image's root, imported
 
       const again = await okJson<QemuBuildJson>(importArgs("/root/qemu.tgz"));
       expect(again).toMatchObject({ changed: false, imported: false });
+      expect(await okJson<QemuBuildJson>(check)).toMatchObject({
+        action: "apply",
+        changed: false,
+        built: true,
+      });
       const status = await okJson<QemuBuildJson>([QEMU_BUILD, "status", "--config-key", QEMU_CONFIG_KEY]);
       expect(status).toMatchObject({ present: true });
 

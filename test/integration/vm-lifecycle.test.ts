@@ -29,7 +29,7 @@ import path from "node:path";
 import { Client, utils as sshUtils } from "ssh2";
 
 import { HostSession, type RunResult } from "../../components/host";
-import { qemuArgv, SSH_FORWARD_PORT_BASE, vmPaths } from "../../components/plan/vm";
+import { argvForAccel, qemuArgv, SSH_FORWARD_PORT_BASE, vmPaths } from "../../components/plan/vm";
 import type { VmSpec } from "../../components/topology/model";
 import { startGuestHosts, type GuestHost } from "../fixtures/guest-host";
 
@@ -209,11 +209,7 @@ describe("vm.sh: VM lifecycle on a guest host (Debian's QEMU standing in for the
     const sshPort = SSH_FORWARD_PORT_BASE + index;
     const planned = qemuArgv({ binary: QEMU, spec, nics: [], paths, sshForwardPort: sshPort });
     // Without /dev/kvm the planner's two KVM values cannot work: substitute exactly those.
-    const argv = kvm
-      ? planned
-      : planned.map((a) =>
-          a === "q35,accel=kvm,kernel_irqchip=on" ? "q35,accel=tcg" : a === "host" ? "max" : a,
-        );
+    const argv = argvForAccel(planned, kvm ? "kvm" : "tcg");
     // Only what the tiny guest needs on top: its kernel, initramfs and command line.
     argv.push("-kernel", kernel, "-initrd", tiny.initramfs, "-append", append);
     return { name, sshPort, paths, argv };

@@ -47,7 +47,7 @@ describe("real netmap through the real engine on a lab guest", () => {
     return `apiVersion: netmap-testbed/v1
 name: ${STACK}
 netmap:
-  source: { path: ${GUEST_SOURCE} }
+  source: { hostPath: ${GUEST_SOURCE} }
   drivers: []
   params: { buf_num: ${bufNum} }
 hosts:

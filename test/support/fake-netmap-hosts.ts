@@ -29,7 +29,7 @@ export function fakeNetmapTopology(name: string, hosts: readonly GuestHost[]): s
   return `apiVersion: netmap-testbed/v1
 name: ${name}
 netmap:
-  source: { path: ${FAKE_NETMAP_SOURCE} }
+  source: { hostPath: ${FAKE_NETMAP_SOURCE} }
   drivers: [dummy]
   params: { buf_num: 4096 }
 hosts:
@@ -102,23 +102,6 @@ chmod 0755 /usr/local/bin/vale-ctl
 # session reads /etc/environment for every command the deployment runs.
 grep -q '^NMTB_SYS_CLASS_NET=' /etc/environment || echo 'NMTB_SYS_CLASS_NET=${FAKE_VALE_STATE}/sys' >> /etc/environment`,
     fake,
-  );
-}
-
-/** Where the stand-in QEMU source tree is staged on each guest (the topology's `qemu.source.path`). */
-export const FAKE_QEMU_SOURCE = "/root/fake-qemu";
-
-/**
- * Stages the stand-in QEMU tree (test/fixtures/fake-qemu) with the VM stand-in beside it
- * (test/fixtures/fake-qemu-vm), which its `make install` installs, so that the built binary runs
- * VMs (a process with pidfile, QMP, console and SSH banner) as well as answering `-device help`.
- */
-export async function stageFakeQemu(session: HostSession): Promise<void> {
-  const trees = execFileSync("tar", ["-C", FIXTURES, "-czf", "-", "fake-qemu", "fake-qemu-vm"]);
-  await guestShell(
-    session,
-    `rm -rf ${FAKE_QEMU_SOURCE} /root/fake-qemu-vm && base64 -d | tar -xzf - -C /root`,
-    trees.toString("base64"),
   );
 }
 

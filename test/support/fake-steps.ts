@@ -33,10 +33,18 @@ export async function fakeStepResource(
     // What kernel-builds/lab/build-image.sh and boot-host.sh print.
     const result = {
       dir: "/img",
+      disk: "/img/disk.img",
+      kernelRelease: FAKE_KERNEL_RELEASE,
+      accel: "tcg",
       sshPort: 2222,
       hostKey: "ssh-ed25519 AAAA",
       privateKeyPath: fakeLabKeyPath,
     };
+    return { id: `${args.name}-id`, state: { ...args.inputs, result, instance } };
+  }
+  if (args.type === `${STEP_TYPE_PREFIX}NativeBuild`) {
+    // What kernel-builds/lab/native-build.sh prints (the fields the components read back).
+    const result = { sourceDir: "/var/cache/netmap-testbed/src/tarball-abc", archive: "/a/k.tgz" };
     return { id: `${args.name}-id`, state: { ...args.inputs, result, instance } };
   }
   if (!args.type.startsWith(STEP_TYPE_PREFIX)) return { id: `${args.name}-id`, state: args.inputs };

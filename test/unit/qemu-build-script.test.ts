@@ -4,6 +4,7 @@
  * with --install-deps 0, so the source/configure/build/verify/stamp logic runs for real here.
  */
 import { execFileSync, spawnSync } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -33,7 +34,11 @@ beforeEach(() => {
     GIT_AUTHOR_EMAIL: "t@example.invalid",
     GIT_COMMITTER_NAME: "t",
     GIT_COMMITTER_EMAIL: "t@example.invalid",
+    // import --archive - keeps its copy of stdin here: the tests see that it goes again.
+    TMPDIR: path.join(dir, "tmp"),
   };
+  delete env.NMTB_ARCHIVE_SHA256;
+  fs.mkdirSync(path.join(dir, "tmp"));
   netmapSrc = path.join(dir, "netmap");
   fs.mkdirSync(path.join(netmapSrc, "sys", "net"), { recursive: true });
   fs.writeFileSync(path.join(netmapSrc, "sys", "net", "netmap.h"), "/* stand-in */\n");
@@ -56,6 +61,25 @@ function build(args: string[]): {
     stderr: r.stderr,
     json: r.status === 0 ? (JSON.parse(out) as Record<string, unknown>) : {},
   };
+}
+
+/** The script with binary stdin/stdout (export's archive, import's stdin), and extra environment. */
+function run(
+  args: string[],
+  options: { input?: Buffer; env?: NodeJS.ProcessEnv } = {},
+): { status: number | null; stdout: Buffer; stderr: string } {
+  const r = spawnSync("bash", [script, ...args], {
+    env: { ...env, ...options.env },
+    input: options.input ?? Buffer.alloc(0),
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString("utf8") };
+}
+
+const sha256 = (bytes: Buffer): string => createHash("sha256").update(bytes).digest("hex");
+
+/** One member of a gzip'd tar, as text. */
+function member(archive: Buffer, name: string): string {
+  return execFileSync("tar", ["-xzOf", "-", name], { input: archive, encoding: "utf8" });
 }
 
 function preparedTree(): string {
@@ -247,6 +271,240 @@ describe("kernel-builds/qemu/build.sh", () => {
     expect(fs.existsSync(prefix)).toBe(false);
     expect(build(["remove", "--config-key", "k7"]).json).toMatchObject({ changed: false, built: false });
     expect(build(["status", "--config-key", "k7"]).json).toMatchObject({ present: false, built: false });
+  });
+
+  describe("build sharing: check, export, import from stdin", () => {
+    const key = "ks";
+    let tree: string;
+    let prefix: string;
+    const applyArgs = (): string[] => [
+      "--path",
+      tree,
+      "--config-key",
+      key,
+      "--netmap-source",
+      netmapSrc,
+      "--install-deps",
+      "0",
+    ];
+    // Another host: its own NMTB_* directories, the exporter's prefix (QEMU has it compiled in).
+    const otherHost = (): NodeJS.ProcessEnv => ({
+      NMTB_OPT_DIR: path.join(dir, "other", "opt"),
+      NMTB_STATE_DIR: path.join(dir, "other", "state"),
+    });
+    const tmpLeft = (): string[] => fs.readdirSync(path.join(dir, "tmp"));
+
+    beforeEach(() => {
+      tree = preparedTree();
+      prefix = path.join(dir, "opt", "qemu", key);
+    });
+
+    it("check: exit 3 and nothing created while absent; apply's no-work JSON once built", () => {
+      const absent = run(["check", "--config-key", key]);
+      expect(absent.status).toBe(3);
+      expect(absent.stdout.length).toBe(0);
+      expect(absent.stderr).toContain(`no QEMU build in ${prefix}`);
+      expect(fs.existsSync(path.join(dir, "opt"))).toBe(false);
+      expect(fs.existsSync(path.join(dir, "state"))).toBe(false);
+
+      expect(build(applyArgs()).status).toBe(0);
+      const present = build(["check", "--config-key", key]);
+      expect(present.status).toBe(0);
+      expect(present.json).toEqual({
+        action: "apply",
+        configKey: key,
+        prefix,
+        binary: path.join(prefix, "bin", "qemu-system-x86_64"),
+        commit: null,
+        source: tree,
+        changed: false,
+        built: true,
+      });
+      // What apply itself prints when it has nothing to do.
+      expect(build(applyArgs()).json).toEqual(present.json);
+
+      const otherKey = run(["check", "--config-key", "other", "--prefix", prefix]);
+      expect(otherKey.status).toBe(3);
+      expect(otherKey.stderr).toContain(`${prefix} holds QEMU ${key}, not other`);
+      fs.chmodSync(path.join(prefix, "bin", "qemu-system-x86_64"), 0o644);
+      expect(run(["check", "--config-key", key]).status).toBe(3);
+    });
+
+    it("export, then import on stdin with NMTB_ARCHIVE_SHA256 elsewhere; again: no work", () => {
+      expect(build(applyArgs()).status).toBe(0);
+      const stamp = fs.readFileSync(path.join(prefix, ".netmap-testbed-stamp"), "utf8");
+      const exported = run(["export", "--config-key", key]);
+      expect(exported.stderr).not.toMatch(/error/);
+      expect(exported.status).toBe(0);
+      const archive = exported.stdout;
+      expect(archive.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+      const members = execFileSync("tar", ["-tzf", "-"], { input: archive, encoding: "utf8" }).split("\n");
+      expect(members).toEqual(
+        expect.arrayContaining([
+          "./.netmap-testbed-stamp",
+          "./bin/qemu-system-x86_64",
+          ".netmap-testbed-archive",
+        ]),
+      );
+      const meta = member(archive, ".netmap-testbed-archive").split("\n");
+      expect(meta.slice(0, 3)).toEqual([
+        "format netmap-testbed/qemu-archive/v1",
+        `configKey ${key}`,
+        `prefix ${prefix}`,
+      ]);
+      // Whatever dpkg on this machine says about the stand-in (a shell script links nothing: then
+      // the line is "runtimePackages ", as native-build.sh always wrote it).
+      expect(meta[3]).toMatch(/^runtimePackages ([a-z0-9][a-z0-9+.-]+( [a-z0-9][a-z0-9+.-]+)*)?$/);
+      expect(meta.length).toBe(5);
+
+      // The exporting host is gone; the other host has the same prefix path, nothing in it.
+      expect(build(["remove", "--config-key", key]).status).toBe(0);
+      expect(fs.existsSync(prefix)).toBe(false);
+      const digest = { ...otherHost(), NMTB_ARCHIVE_SHA256: sha256(archive) };
+      const importArgs = [
+        "import",
+        "--archive",
+        "-",
+        "--config-key",
+        key,
+        "--prefix",
+        prefix,
+        "--install-deps",
+        "0",
+      ];
+
+      // Without --prefix, the other host's default prefix is not the one compiled in.
+      const elsewhere = run(importArgs.slice(0, 5), { input: archive, env: digest });
+      expect(elsewhere.status).toBe(1);
+      expect(elsewhere.stderr).toContain(
+        `built for prefix ${prefix}, not ${path.join(dir, "other", "opt", "qemu", key)}`,
+      );
+
+      const imported = run(importArgs, { input: archive, env: digest });
+      expect(imported.stderr).not.toMatch(/error/);
+      expect(imported.status).toBe(0);
+      expect(JSON.parse(imported.stdout.toString("utf8"))).toMatchObject({
+        action: "import",
+        configKey: key,
+        prefix,
+        binary: path.join(prefix, "bin", "qemu-system-x86_64"),
+        source: tree,
+        changed: true,
+        built: true,
+        imported: true,
+      });
+      expect(fs.statSync(path.join(prefix, "bin", "qemu-system-x86_64")).mode & 0o111).not.toBe(0);
+      expect(fs.readFileSync(path.join(prefix, ".netmap-testbed-stamp"), "utf8")).toBe(stamp);
+      expect(fs.readFileSync(path.join(prefix, ".netmap-testbed-imported"), "utf8")).toBe(
+        `sha256 ${sha256(archive)}\narchive (stdin)\n`,
+      );
+      expect(tmpLeft()).toEqual([]);
+      expect(build(["check", "--config-key", key, "--prefix", prefix]).json).toMatchObject({
+        changed: false,
+        built: true,
+      });
+
+      const again = run(importArgs, { input: archive, env: digest });
+      expect(again.status).toBe(0);
+      expect(JSON.parse(again.stdout.toString("utf8"))).toMatchObject({ changed: false, imported: false });
+      // --archive FILE with --sha256 still works, and --sha256 wins over the environment.
+      const file = path.join(dir, "qemu-ks.tgz");
+      fs.writeFileSync(file, archive);
+      const fromFile = run(
+        ["import", "--archive", file, "--sha256", sha256(archive), "--config-key", key, "--prefix", prefix],
+        { env: { ...otherHost(), NMTB_ARCHIVE_SHA256: "0".repeat(64) } },
+      );
+      expect(fromFile.status).toBe(0);
+      expect(JSON.parse(fromFile.stdout.toString("utf8"))).toMatchObject({ imported: false });
+
+      // An imported build exports again, with this export's metadata only.
+      const reexported = run(["export", "--config-key", key, "--prefix", prefix], { env: otherHost() });
+      expect(reexported.status).toBe(0);
+      const names = execFileSync("tar", ["-tzf", "-"], { input: reexported.stdout, encoding: "utf8" });
+      expect(names).not.toMatch(/^\.\/\.netmap-testbed-(archive|imported)$/m);
+      expect(member(reexported.stdout, ".netmap-testbed-archive")).toContain(`prefix ${prefix}\n`);
+    });
+
+    it("import on stdin refuses a wrong digest (naming both) and needs one at all", () => {
+      expect(build(applyArgs()).status).toBe(0);
+      const archive = run(["export", "--config-key", key]).stdout;
+      expect(build(["remove", "--config-key", key]).status).toBe(0);
+      const importArgs = [
+        "import",
+        "--archive",
+        "-",
+        "--config-key",
+        key,
+        "--prefix",
+        prefix,
+        "--install-deps",
+        "0",
+      ];
+      const wrong = "ab".repeat(32);
+
+      const refused = run(importArgs, {
+        input: archive,
+        env: { ...otherHost(), NMTB_ARCHIVE_SHA256: wrong },
+      });
+      expect(refused.status).toBe(1);
+      expect(refused.stdout.length).toBe(0);
+      expect(refused.stderr).toContain(
+        `the archive on stdin has sha256 ${sha256(archive)}, expected ${wrong} (damaged or not the archive meant): nothing changed`,
+      );
+      expect(fs.existsSync(prefix)).toBe(false);
+      expect(fs.existsSync(path.join(dir, "other"))).toBe(false);
+      expect(tmpLeft()).toEqual([]);
+
+      const none = run(importArgs, { input: archive, env: otherHost() });
+      expect(none.status).toBe(2);
+      expect(none.stderr).toMatch(/import needs the archive's sha256: --sha256 HEX or NMTB_ARCHIVE_SHA256/);
+      const invalid = run(importArgs, {
+        input: archive,
+        env: { ...otherHost(), NMTB_ARCHIVE_SHA256: "xyz" },
+      });
+      expect(invalid.status).toBe(2);
+      expect(invalid.stderr).toMatch(/invalid NMTB_ARCHIVE_SHA256 'xyz'/);
+      expect(fs.existsSync(prefix)).toBe(false);
+
+      // Installed, a damaged archive is still an error and the build stays as it was.
+      const ok = run(importArgs, {
+        input: archive,
+        env: { ...otherHost(), NMTB_ARCHIVE_SHA256: sha256(archive) },
+      });
+      expect(ok.status).toBe(0);
+      const stamp = fs.readFileSync(path.join(prefix, ".netmap-testbed-stamp"), "utf8");
+      const damaged = Buffer.from(archive);
+      damaged[damaged.length - 1] ^= 0xff;
+      const refusedAgain = run(importArgs, {
+        input: damaged,
+        env: { ...otherHost(), NMTB_ARCHIVE_SHA256: sha256(archive) },
+      });
+      expect(refusedAgain.status).toBe(1);
+      expect(refusedAgain.stderr).toContain(`has sha256 ${sha256(damaged)}, expected ${sha256(archive)}`);
+      expect(fs.readFileSync(path.join(prefix, ".netmap-testbed-stamp"), "utf8")).toBe(stamp);
+      expect(tmpLeft()).toEqual([]);
+    });
+
+    it("export refuses an absent, unstamped or other key's prefix, writing nothing", () => {
+      const absent = run(["export", "--config-key", key]);
+      expect(absent.status).toBe(1);
+      expect(absent.stdout.length).toBe(0);
+      expect(absent.stderr).toContain(`no QEMU build in ${prefix}: nothing exported`);
+
+      const unstamped = path.join(dir, "unstamped");
+      fs.mkdirSync(path.join(unstamped, "bin"), { recursive: true });
+      fs.copyFileSync("/bin/true", path.join(unstamped, "bin", "qemu-system-x86_64"));
+      const noStamp = run(["export", "--config-key", key, "--prefix", unstamped]);
+      expect(noStamp.status).toBe(1);
+      expect(noStamp.stdout.length).toBe(0);
+      expect(noStamp.stderr).toContain(`${unstamped} has no stamp`);
+
+      expect(build(applyArgs()).status).toBe(0);
+      const otherKey = run(["export", "--config-key", "other", "--prefix", prefix]);
+      expect(otherKey.status).toBe(1);
+      expect(otherKey.stdout.length).toBe(0);
+      expect(otherKey.stderr).toContain(`${prefix} holds QEMU ${key}, not other`);
+    });
   });
 
   it("rejects bad arguments with exit 2", () => {

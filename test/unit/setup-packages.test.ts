@@ -32,6 +32,7 @@ const PACKAGE_OF: Readonly<Record<string, string>> = {
   cp: "coreutils",
   cut: "coreutils",
   date: "coreutils",
+  du: "coreutils",
   dirname: "coreutils",
   "dpkg-query": "dpkg",
   env: "coreutils",
@@ -154,6 +155,7 @@ const OPTIONAL: Readonly<Record<string, string>> = {
     "kernel-builds/lib/common.sh's module functions serve the netmap scripts, which run on guest hosts; " +
     "nmtb_nic_driver's alias lookup falls back to the link kind without it",
   modinfo: "status.sh reads module facts only when modinfo exists (have modinfo); else as modprobe",
+  dpkg: "qemu/build.sh export names the runtime packages with dpkg -S where dpkg exists (Debian hosts); the list is empty otherwise",
   insmod: "as modprobe",
   rmmod: "as modprobe",
 };

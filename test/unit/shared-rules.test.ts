@@ -12,7 +12,7 @@ import {
   SHARED_RULES,
   type SharedRuleName,
 } from "../../components/topology/shared-rules";
-import { checkGitUrl, checkLocalPath, checkRef } from "../../components/topology/sources";
+import { checkGitUrl, checkHostPath, checkRef } from "../../components/topology/sources";
 
 const ROOT = path.join(__dirname, "..", "..");
 const RULES_SH = path.join(ROOT, "kernel-builds", "lib", "rules.sh");
@@ -128,7 +128,7 @@ describe("shared rules: validate and the host scripts agree", () => {
       expect(checkRef(ref) === undefined).toBe(passesRule(SHARED_RULES.gitRef, ref));
     }
     for (const p of [...CASES.hostPath.pass, ...CASES.hostPath.fail]) {
-      expect(checkLocalPath(p) === undefined).toBe(passesRule(SHARED_RULES.hostPath, p));
+      expect(checkHostPath(p) === undefined).toBe(passesRule(SHARED_RULES.hostPath, p));
     }
   });
 
