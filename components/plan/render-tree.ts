@@ -127,13 +127,17 @@ function loadNode(host: HostPlan): TreeNode {
 
 function switchNode(sw: HostPlan["switches"][number]): TreeNode {
   const ports = sw.ports.map((port) =>
-    node(`port ${port.attachedName}`, [
-      leaf(`create: vale-ctl ${shellQuoteArgv(port.createArgs)}`),
-      leaf(`attach: vale-ctl ${shellQuoteArgv(port.attachArgs)}`),
-      leaf(
-        `destroy: vale-ctl ${shellQuoteArgv(port.detachArgs)}; vale-ctl ${shellQuoteArgv(port.deleteArgs)}`,
-      ),
-    ]),
+    port.vm
+      ? node(`port ${port.attachedName}`, [
+          leaf(`VM ${port.vm}'s NIC: its QEMU creates the port as it starts, netmap removes it as it stops`),
+        ])
+      : node(`port ${port.attachedName}`, [
+          leaf(`create: vale-ctl ${shellQuoteArgv(port.createArgs)}`),
+          leaf(`attach: vale-ctl ${shellQuoteArgv(port.attachArgs)}`),
+          leaf(
+            `destroy: vale-ctl ${shellQuoteArgv(port.detachArgs)}; vale-ctl ${shellQuoteArgv(port.deleteArgs)}`,
+          ),
+        ]),
   );
   const uplinks = sw.uplinks.map((uplink) =>
     node(`uplink ${uplink.nic} (${uplink.interface})`, [

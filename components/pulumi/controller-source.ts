@@ -56,11 +56,56 @@ function cleanCommit(dir: string): string | undefined {
 }
 
 /**
+ * A pax global header carrying `comment=<commit>`, as `git archive` writes it: the hosts'
+ * fetch.sh reads the commit back with `git get-tar-commit-id`, so a directory's upstream commit
+ * survives the packing. Its fields are fixed (mtime 0), so the archive stays reproducible.
+ */
+export function paxCommitHeader(commit: string): Buffer {
+  const record = `52 comment=${commit}\n`;
+  if (!/^[0-9a-f]{40}$/.test(commit) || record.length !== 52) throw new Error(`not a commit: ${commit}`);
+  const header = Buffer.alloc(512);
+  const put = (offset: number, length: number, text: string): void => {
+    header.write(text.slice(0, length), offset, "ascii");
+  };
+  const octal = (value: number, length: number): string => `${value.toString(8).padStart(length - 1, "0")}\0`;
+  put(0, 100, "pax_global_header");
+  put(100, 8, octal(0o666, 8));
+  put(108, 8, octal(0, 8));
+  put(116, 8, octal(0, 8));
+  put(124, 12, octal(record.length, 12));
+  put(136, 12, octal(0, 12));
+  put(148, 8, "        "); // the checksum counts its own field as spaces
+  put(156, 1, "g");
+  put(257, 6, "ustar\0");
+  put(263, 2, "00");
+  let sum = 0;
+  for (const byte of header) sum += byte;
+  put(148, 8, `${sum.toString(8).padStart(6, "0")}\0 `);
+  const data = Buffer.alloc(512);
+  data.write(record, 0, "ascii");
+  return Buffer.concat([header, data]);
+}
+
+/** Packed trees kept: the newest ones (each edit of a source tree makes another). */
+const CACHE_KEEP = 8;
+
+function pruneCache(cacheDir: string, keep: string): void {
+  const archives = fs
+    .readdirSync(cacheDir)
+    .filter((name) => /^[0-9a-f]{64}\.tar\.gz$/.test(name))
+    .map((name) => path.join(cacheDir, name))
+    .filter((file) => file !== keep)
+    .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
+  for (const old of archives.slice(CACHE_KEEP - 1)) fs.rmSync(old, { force: true });
+}
+
+/**
  * A directory packed as the same bytes every time for the same files (sorted, fixed times and
  * owners, gzip without a name or time), so its digest names its contents and an unchanged tree
- * uploads and builds nothing. `.git` stays behind: the hosts build the working tree as it is.
+ * uploads and builds nothing. `.git` stays behind: the hosts build the working tree as it is,
+ * and a clean checkout's HEAD travels in a pax header (paxCommitHeader).
  */
-function packDirectory(dir: string, cacheDir: string): { archive: string; sha256: string } {
+function packDirectory(dir: string, cacheDir: string, commit?: string): { archive: string; sha256: string } {
   fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
   const temporary = path.join(cacheDir, `.pack-${process.pid}-${Date.now().toString(36)}.tar.gz`);
   try {
@@ -81,13 +126,16 @@ function packDirectory(dir: string, cacheDir: string): { archive: string; sha256
       ],
       { maxBuffer: 4 * 1024 * 1024 * 1024 },
     );
+    // The commit goes first, where `git get-tar-commit-id` (fetch.sh) looks for it.
+    const input = commit ? Buffer.concat([paxCommitHeader(commit), tar]) : tar;
     fs.writeFileSync(
       temporary,
-      execFileSync("gzip", ["-n", "-6"], { input: tar, maxBuffer: 4 * 1024 * 1024 * 1024 }),
+      execFileSync("gzip", ["-n", "-6"], { input, maxBuffer: 4 * 1024 * 1024 * 1024 }),
     );
     const sha256 = sha256File(temporary);
     const archive = path.join(cacheDir, `${sha256}.tar.gz`);
     fs.renameSync(temporary, archive);
+    pruneCache(cacheDir, archive);
     return { archive, sha256 };
   } finally {
     fs.rmSync(temporary, { force: true });
@@ -103,7 +151,7 @@ export function stageControllerSource(sourcePath: string, cacheDir = defaultSour
   const stat = fs.statSync(sourcePath);
   if (stat.isDirectory()) {
     const commit = cleanCommit(sourcePath);
-    return { ...packDirectory(sourcePath, cacheDir), ext: "tar.gz", ...(commit ? { commit } : {}) };
+    return { ...packDirectory(sourcePath, cacheDir, commit), ext: "tar.gz", ...(commit ? { commit } : {}) };
   }
   const ext = archiveExt(sourcePath);
   if (!stat.isFile() || !ext) {

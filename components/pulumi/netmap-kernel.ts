@@ -145,8 +145,13 @@ export class NetmapKernel extends pulumi.ComponentResource {
   public readonly kernelRelease: pulumi.Output<string>;
   /** The netmap source tree on the host (for the QEMU build's headers). */
   public readonly sourceDir: pulumi.Output<string>;
-  /** The resolved netmap commit (or sha256 of a tarball/directory). */
+  /** What the build is keyed by: the resolved netmap commit (or sha256 of a tarball/directory). */
   public readonly commit: pulumi.Output<string>;
+  /**
+   * The upstream git commit the source is, when known: a git source's, or the one a
+   * `git archive` tarball or a clean checkout records. Undefined for other tarballs.
+   */
+  public readonly upstreamCommit: pulumi.Output<string | undefined>;
   /** The final build key: config key + kernel release + commit. */
   public readonly buildKey: pulumi.Output<string>;
   /** Whether this deployment compiled (false: an identical build was reused). */
@@ -234,6 +239,11 @@ export class NetmapKernel extends pulumi.ComponentResource {
     }));
     this.sourceDir = source.sourceDir;
     this.commit = source.commit;
+    this.upstreamCommit = fetch.result.apply((result) =>
+      typeof result.upstreamCommit === "string" && /^[0-9a-f]{40}$/.test(result.upstreamCommit)
+        ? result.upstreamCommit
+        : undefined,
+    );
     this.buildKey = pulumi
       .all([source, prepared])
       .apply(([src, host]) => netmapBuildKey(build.configKey, host.kernelRelease, src.commit));

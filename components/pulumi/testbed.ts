@@ -48,7 +48,10 @@ export interface HostSummary {
   address: string;
   port: number;
   kernelRelease: string;
+  /** The upstream netmap commit when known, else what the build is keyed by (sha256:… of a tarball). */
   netmapCommit: string;
+  /** What the build is keyed by: the resolved commit, or the tarball's / directory's sha256. */
+  netmapSourceId: string;
   buildKey: string;
   built: boolean;
 }
@@ -132,12 +135,20 @@ export class Testbed extends pulumi.ComponentResource {
       );
       const kernel = this.kernels[hostPlan.name];
       summaries[hostPlan.name] = pulumi
-        .all([host.connection, kernel.kernelRelease, kernel.commit, kernel.buildKey, kernel.built])
-        .apply(([connection, kernelRelease, netmapCommit, buildKey, built]) => ({
+        .all([
+          host.connection,
+          kernel.kernelRelease,
+          kernel.commit,
+          kernel.upstreamCommit,
+          kernel.buildKey,
+          kernel.built,
+        ])
+        .apply(([connection, kernelRelease, netmapSourceId, upstreamCommit, buildKey, built]) => ({
           address: connection.address,
           port: connection.port,
           kernelRelease,
-          netmapCommit,
+          netmapCommit: upstreamCommit ?? netmapSourceId,
+          netmapSourceId,
           buildKey,
           built,
         }));

@@ -16,9 +16,11 @@ usage: fetch.sh --git URL --ref REF
                (.tar, .tar.gz, .tgz, .tar.xz, .tar.bz2, .zip; unpacked into the cache)
 
 environment: NMTB_CACHE_DIR (default /var/cache/netmap-testbed)
-stdout: {"sourceDir","commit","kind":"git"|"dir"|"tarball","fetched":bool}
+stdout: {"sourceDir","commit","kind":"git"|"dir"|"tarball","upstreamCommit","fetched":bool}
   commit is the resolved git commit, or "sha256:<hex>" of the tarball / of the directory's
-  file manifest (paths, modes, contents).
+  file manifest (paths, modes, contents): what builds are keyed by. upstreamCommit is the git
+  commit the source is, when known (git sources; a `git archive` tarball, whose pax header
+  carries it; a checkout without changes to tracked files), else null.
 USAGE
 }
 
@@ -50,9 +52,38 @@ fi
 mkdir -p "$NMTB_CACHE_DIR/src"
 fetched=0
 
-emit() {
-  printf '{"sourceDir":%s,"commit":%s,"kind":%s,"fetched":%s}\n' "$(nmtb_json_str "$1")" \
-    "$(nmtb_json_str "$2")" "$(nmtb_json_str "$3")" "$(nmtb_json_bool "$fetched")"
+emit() { # emit SOURCE_DIR COMMIT KIND [UPSTREAM_COMMIT]
+  local json
+  json="$(printf '{"sourceDir":%s,"commit":%s,"kind":%s,"upstreamCommit":%s,"fetched":%s}' "$(nmtb_json_str "$1")" \
+    "$(nmtb_json_str "$2")" "$(nmtb_json_str "$3")" \
+    "$([[ ${4:-} =~ ^[0-9a-f]{40}$ ]] && nmtb_json_str "$4" || echo null)" "$(nmtb_json_bool "$fetched")")"
+  # What the host's netmap is, for the playbooks' provenance manifest (it reads this directory).
+  mkdir -p "$NMTB_STATE_DIR/netmap"
+  printf '%s\n' "$json" >"$NMTB_STATE_DIR/netmap/source.json"
+  printf '%s\n' "$json"
+}
+
+# The git commit a tarball was made from, as `git archive` (and the controller's packing of a
+# clean checkout) records it in a pax global header; nothing for other tarballs or without git.
+tar_commit() {
+  local reader=(cat)
+  case "$1" in
+    *.tar.gz | *.tgz) reader=(gzip -dc) ;;
+    *.tar.xz | *.txz) reader=(xz -dc) ;;
+    *.tar.bz2 | *.tbz2) reader=(bzip2 -dc) ;;
+    *.zip) return 0 ;;
+  esac
+  command -v git >/dev/null 2>&1 || return 0
+  # get-tar-commit-id reads the first headers only: the reader's broken pipe is expected.
+  "${reader[@]}" <"$1" 2>/dev/null | git get-tar-commit-id 2>/dev/null || true
+}
+
+# HEAD of a git checkout whose tracked files are unchanged; nothing otherwise.
+dir_commit() {
+  command -v git >/dev/null 2>&1 || return 0
+  [[ -e $1/.git ]] || return 0
+  [[ -z $(git -C "$1" status --porcelain --untracked-files=no 2>/dev/null || echo dirty) ]] || return 0
+  git -C "$1" rev-parse -q --verify 'HEAD^{commit}' 2>/dev/null || true
 }
 
 # sha256 over the sorted (path, mode, link target) list and every regular file's content.
@@ -94,7 +125,7 @@ if [[ -n $git_url ]]; then
   git -C "$dest" clean -q -fdx >&2
   commit="$(git -C "$dest" rev-parse HEAD)"
   nmtb_log "$git_url $ref -> $commit"
-  emit "$dest" "$commit" git
+  emit "$dest" "$commit" git "$commit"
   exit 0
 fi
 
@@ -112,7 +143,7 @@ if [[ -d $src_path ]]; then
   else
     nmtb_log "$src_path already in $dest"
   fi
-  emit "$dest" "sha256:$hash" dir
+  emit "$dest" "sha256:$hash" dir "$(dir_commit "$src_path")"
   exit 0
 fi
 
@@ -145,4 +176,4 @@ if [[ ! -e "$dest/.nmtb-fetched" ]]; then
 else
   nmtb_log "$src_path already in $dest"
 fi
-emit "$dest" "sha256:$hash" tarball
+emit "$dest" "sha256:$hash" tarball "$(tar_commit "$src_path")"
