@@ -22,7 +22,29 @@ topology=stacks/topologies/local.yaml
 # need fixing (an edited image entry's placeholder digest, say), not halfway through a deployment.
 npm run --silent netmap-testbed -- validate "$topology"
 "${pulumi[@]}" stack select local >/dev/null 2>&1 || "${pulumi[@]}" stack init local
-case "$action" in
-  up | destroy | refresh) "${pulumi[@]}" "$action" --yes --stack local ;;
-  preview) "${pulumi[@]}" preview --stack local ;;
-esac
+if [[ $action == preview ]]; then
+  exec "${pulumi[@]}" preview --stack local
+fi
+
+# The engine's event log, followed by tools/demo-progress.ts: each phase as it starts (with how
+# long it took where this was measured) and as it ends, between the engine's own lines.
+events="$(mktemp -t nmtb-demo-events.XXXXXX)"
+trap 'rm -f "$events"' EXIT
+started=$SECONDS
+"${pulumi[@]}" "$action" --yes --stack local --event-log "$events" &
+engine=$!
+node -r ts-node/register/transpile-only tools/demo-progress.ts "$events" "$engine" &
+progress=$!
+status=0
+wait "$engine" || status=$?
+wait "$progress" || true
+elapsed=$((SECONDS - started))
+if ((status != 0)); then
+  echo "[demo] pulumi $action failed after ${elapsed} s (exit $status): the engine's output above names the host, the step and the tail of its output" >&2
+  exit "$status"
+fi
+echo "[demo] pulumi $action done in $((elapsed / 60)) min $((elapsed % 60)) s" >&2
+if [[ $action == up ]]; then
+  "${pulumi[@]}" stack output --stack local --json
+  echo "[demo] tear down with: npm run demo -- destroy" >&2
+fi

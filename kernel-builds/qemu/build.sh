@@ -443,8 +443,15 @@ if [[ -f $src/.gitmodules ]] && grep -q 'ui/keycodemapdb' "$src/.gitmodules"; th
   if [[ -z $(ls -A "$src/ui/keycodemapdb" 2>/dev/null) ]]; then
     if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
       nmtb_log "fetching submodule ui/keycodemapdb"
-      git -C "$src" submodule update --init ui/keycodemapdb >>"$work/git.log" 2>&1 ||
-        nmtb_die "git submodule update --init ui/keycodemapdb failed: $(log_tail "$work/git.log" 10)"
+      # netmap-unipi/qemu's .gitmodules names git.qemu.org, which QEMU has since retired in favour
+      # of gitlab.com/qemu-project: the superproject pins the submodule's commit, so the mirror
+      # gives the same tree.
+      if ! git -C "$src" submodule update --init ui/keycodemapdb >>"$work/git.log" 2>&1; then
+        nmtb_log "the recorded URL failed; trying QEMU's current home for keycodemapdb"
+        git -C "$src" -c submodule.ui/keycodemapdb.url=https://gitlab.com/qemu-project/keycodemapdb.git \
+          submodule update --init ui/keycodemapdb >>"$work/git.log" 2>&1 ||
+          nmtb_die "git submodule update --init ui/keycodemapdb failed (also from gitlab.com/qemu-project): $(log_tail "$work/git.log" 10)"
+      fi
     else
       nmtb_die "$src/ui/keycodemapdb is empty and $src is not a git checkout: prepare the tree with the submodule (git submodule update --init ui/keycodemapdb)"
     fi

@@ -1,0 +1,82 @@
+/** The demo's phase lines, from a sequence of engine events as `pulumi up --event-log` writes them. */
+import { DEMO_PHASES, PhaseTracker } from "../../tools/demo-phases";
+
+const urn = (type: string, name: string): string =>
+  `urn:pulumi:local::netmap-testbed::netmap-testbed:index:Testbed$pulumi-nodejs:dynamic/netmap-testbed:${type}::${name}`;
+
+function event(kind: "pre" | "out" | "failed", type: string, name: string, timestamp: number, op = "create") {
+  const metadata = { op, urn: urn(type, name), type: `pulumi-nodejs:dynamic/netmap-testbed:${type}` };
+  if (kind === "pre") return { timestamp, resourcePreEvent: { metadata } };
+  if (kind === "out") return { timestamp, resOutputsEvent: { metadata } };
+  return { timestamp, resOpFailedEvent: { metadata } };
+}
+
+describe("PhaseTracker", () => {
+  it("says when a phase starts and when its last step is done, with the time it took", () => {
+    const tracker = new PhaseTracker();
+    const lines = [
+      event("pre", "NetmapPrepare", "local-lab1-netmap-prepare", 100),
+      event("pre", "NetmapFetch", "local-lab1-netmap-fetch", 101),
+      event("out", "NetmapPrepare", "local-lab1-netmap-prepare", 150),
+      event("out", "NetmapFetch", "local-lab1-netmap-fetch", 190),
+      event("pre", "NativeBuild", "local-lab1-native-qemu", 200),
+      event("out", "NativeBuild", "local-lab1-native-qemu", 560),
+    ].flatMap((e) => tracker.accept(e));
+    expect(lines).toEqual([
+      expect.stringMatching(/^▶ netmap on the lab host .*\(expected /),
+      expect.stringMatching(/^✓ netmap on the lab host .*\(90 s\)$/),
+      expect.stringMatching(/^▶ ptnet QEMU built here/),
+      expect.stringMatching(/^✓ ptnet QEMU built here.*\(360 s\)$/),
+    ]);
+  });
+
+  it("reports a failed step and does not call its phase done", () => {
+    const tracker = new PhaseTracker();
+    const lines = [
+      event("pre", "Vm", "local-lab1-guest1-vm", 10),
+      event("pre", "Vm", "local-lab1-guest2-vm", 10),
+      event("failed", "Vm", "local-lab1-guest1-vm", 300),
+      event("out", "Vm", "local-lab1-guest2-vm", 320),
+    ].flatMap((e) => tracker.accept(e));
+    expect(lines).toEqual([
+      expect.stringMatching(/^▶ VMs/),
+      expect.stringMatching(/^✗ VMs .*local-lab1-guest1-vm failed/),
+    ]);
+  });
+
+  it("ignores unchanged and read steps, components and other events", () => {
+    const tracker = new PhaseTracker();
+    expect(tracker.accept(event("pre", "Vm", "x-vm", 1, "same"))).toEqual([]);
+    expect(tracker.accept({ timestamp: 1 })).toEqual([]);
+    expect(
+      tracker.accept({
+        timestamp: 1,
+        resourcePreEvent: {
+          metadata: { op: "create", urn: "urn:x::Testbed::local", type: "netmap-testbed:index:Testbed" },
+        },
+      }),
+    ).toEqual([]);
+  });
+
+  it("has a phase for every step kind a local-lab deployment makes", () => {
+    const kinds = [
+      "LabImage",
+      "LabHost",
+      "HostScripts",
+      "SourceUpload",
+      "NetmapPrepare",
+      "NetmapFetch",
+      "NetmapBuild",
+      "NetmapInstall",
+      "NetmapLoad",
+      "NetmapPersist",
+      "ValePort",
+      "QemuBuild",
+      "GuestImageFetch",
+      "VmSeed",
+      "Vm",
+    ];
+    for (const type of kinds) expect(DEMO_PHASES.some((phase) => phase.matches(type, "x"))).toBe(true);
+    expect(DEMO_PHASES.some((phase) => phase.matches("NativeBuild", "local-lab1-native-netmap"))).toBe(true);
+  });
+});
