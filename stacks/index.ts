@@ -29,3 +29,5 @@ const testbed = new Testbed(pulumi.getStack(), {
 export const hosts = testbed.hostSummaries;
 /** Per VM: the guest's SSH endpoint (through its host). */
 export const vms = testbed.vmEndpoints;
+/** netmap's and QEMU's sources, with the commit a branch or tag was resolved to for this deployment. */
+export const sources = testbed.sources;

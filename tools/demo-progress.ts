@@ -1,57 +1,43 @@
 /**
- * Follows `pulumi up --event-log FILE` while the engine runs and prints the demo's phases as they
- * start and finish (tools/demo-phases.ts); exits when the process it watches has exited and the
- * log is read to its end.
- * usage: node -r ts-node/register/transpile-only tools/demo-progress.ts EVENT_LOG PID
+ * Reads `pulumi up --json` (one engine event per line) on stdin, keeps every event in LOG, and
+ * prints the demo's phases as they start and finish (tools/demo-phases.ts), with the engine's
+ * warnings and errors, on stderr.
+ * usage: pulumi up --json … | node -r ts-node/register/transpile-only tools/demo-progress.ts LOG
  */
 import * as fs from "node:fs";
+import * as readline from "node:readline";
 import { PhaseTracker, type EngineEventLine } from "./demo-phases";
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+interface DiagnosticLine {
+  readonly diagnosticEvent?: { readonly severity?: string; readonly message?: string; readonly urn?: string };
 }
 
-async function follow(file: string, pid: number): Promise<void> {
+async function main(logFile: string): Promise<void> {
+  const log = fs.createWriteStream(logFile, { mode: 0o600 });
   const tracker = new PhaseTracker();
-  let offset = 0;
-  let partial = "";
-  for (;;) {
-    const running = alive(pid);
-    if (fs.existsSync(file)) {
-      const size = fs.statSync(file).size;
-      if (size > offset) {
-        const fd = fs.openSync(file, "r");
-        const chunk = Buffer.alloc(size - offset);
-        fs.readSync(fd, chunk, 0, chunk.length, offset);
-        fs.closeSync(fd);
-        offset = size;
-        const lines = (partial + chunk.toString("utf8")).split("\n");
-        partial = lines.pop() ?? "";
-        for (const line of lines) {
-          if (!line.trim()) continue;
-          let event: EngineEventLine;
-          try {
-            event = JSON.parse(line) as EngineEventLine;
-          } catch {
-            continue;
-          }
-          for (const message of tracker.accept(event)) process.stderr.write(`[demo] ${message}\n`);
-        }
-      }
+  const say = (line: string): boolean => process.stderr.write(`[demo] ${line}\n`);
+  for await (const line of readline.createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+    log.write(`${line}\n`);
+    let event: EngineEventLine & DiagnosticLine;
+    try {
+      event = JSON.parse(line) as EngineEventLine & DiagnosticLine;
+    } catch {
+      // Not an event (the CLI's own messages): show it as it is.
+      if (line.trim()) process.stderr.write(`${line}\n`);
+      continue;
     }
-    if (!running) return;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    for (const message of tracker.accept(event)) say(message);
+    const diagnostic = event.diagnosticEvent;
+    if (diagnostic && (diagnostic.severity === "error" || diagnostic.severity === "warning")) {
+      process.stderr.write(`${diagnostic.severity}: ${(diagnostic.message ?? "").trimEnd()}\n`);
+    }
   }
+  await new Promise<void>((resolve) => log.end(resolve));
 }
 
-const [file, pid] = process.argv.slice(2);
-if (!file || !pid || !/^\d+$/.test(pid)) {
-  process.stderr.write("usage: demo-progress.ts EVENT_LOG PID\n");
+const [logFile] = process.argv.slice(2);
+if (!logFile) {
+  process.stderr.write("usage: pulumi up --json … | demo-progress.ts LOG\n");
   process.exit(2);
 }
-void follow(file, Number(pid));
+void main(logFile);

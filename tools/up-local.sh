@@ -26,18 +26,18 @@ if [[ $action == preview ]]; then
   exec "${pulumi[@]}" preview --stack local
 fi
 
-# The engine's event log, followed by tools/demo-progress.ts: each phase as it starts (with how
-# long it took where this was measured) and as it ends, between the engine's own lines.
-events="$(mktemp -t nmtb-demo-events.XXXXXX)"
-trap 'rm -f "$events"' EXIT
+# The engine's events (--json), read by tools/demo-progress.ts: each phase as it starts (with how
+# long it took where this was measured) and as it ends, and the engine's warnings and errors.
+# Every event is kept in the log for the details.
+events="${XDG_STATE_HOME:-$HOME/.local/state}/netmap-testbed/demo-$action.jsonl"
+mkdir -p "$(dirname "$events")"
+echo "[demo] pulumi $action; every engine event goes to $events" >&2
 started=$SECONDS
-"${pulumi[@]}" "$action" --yes --stack local --event-log "$events" &
-engine=$!
-node -r ts-node/register/transpile-only tools/demo-progress.ts "$events" "$engine" &
-progress=$!
-status=0
-wait "$engine" || status=$?
-wait "$progress" || true
+set +e
+"${pulumi[@]}" "$action" --yes --stack local --json |
+  node -r ts-node/register/transpile-only tools/demo-progress.ts "$events"
+status=${PIPESTATUS[0]}
+set -e
 elapsed=$((SECONDS - started))
 if ((status != 0)); then
   echo "[demo] pulumi $action failed after ${elapsed} s (exit $status): the engine's output above names the host, the step and the tail of its output" >&2

@@ -32,10 +32,28 @@ export type Attachment =
   | { readonly kind: "pipe"; readonly pipe: string; readonly id: number; readonly end: "master" | "slave" }
   | { readonly kind: "nic"; readonly host: string; readonly nic: string };
 
+/**
+ * A persistent VALE port that pkt-gen cannot open in place: netmap renames a persistent port a
+ * program registers (`netmap_update_config` copies the interface's name over "SWITCH:PORT"), after
+ * which it can be neither detached nor deleted until the host reboots. The runner removes it for
+ * the measurement, pkt-gen opens an ephemeral port of the same name and geometry
+ * (`SWITCH:PORT@conf:rings=R,slots=S`, which netmap removes when pkt-gen exits), and the runner
+ * puts the persistent port back afterwards, as `vale-port.sh apply` made it.
+ */
+export interface LentPort {
+  readonly host: string;
+  readonly switch: string;
+  readonly port: string;
+  readonly rings?: number;
+  readonly slots?: number;
+}
+
 export interface ResolvedEndpoint {
   readonly spec: EndpointSpec;
   readonly machine: MachineRef;
   readonly port: PortRef;
+  /** A persistent port the runner lends to pkt-gen for the measurement (LentPort). */
+  readonly lend?: LentPort;
   readonly attachment: Attachment;
   /** Physical host NICs whose flow control and offloads the tuning changes (the NIC on the path). */
   readonly hostInterfaces: readonly { readonly host: string; readonly interface: string }[];
@@ -133,11 +151,28 @@ function resolveVale(topology: TopologyModel, ep: Extract<EndpointSpec, { kind: 
   if (host?.nics.some((nic) => nic.interface === ep.port)) {
     return `${name} names a NIC of host ${sw.host}, not a VALE port; use { host: ${sw.host}, nic: … } for the NIC`;
   }
-  const persistent = sw.ports.some((port) => port.name === ep.port);
+  const persistent = sw.ports.find((port) => port.name === ep.port);
+  const geometry = persistent
+    ? [
+        ...(persistent.rings !== undefined ? [`rings=${persistent.rings}`] : []),
+        ...(persistent.slots !== undefined ? [`slots=${persistent.slots}`] : []),
+      ]
+    : [];
   return {
     spec: ep,
     machine: { kind: "host", host: sw.host },
-    port: { kind: "name", name },
+    port: { kind: "name", name: geometry.length > 0 ? `${name}@conf:${geometry.join(",")}` : name },
+    ...(persistent
+      ? {
+          lend: {
+            host: sw.host,
+            switch: sw.name,
+            port: persistent.name,
+            ...(persistent.rings !== undefined ? { rings: persistent.rings } : {}),
+            ...(persistent.slots !== undefined ? { slots: persistent.slots } : {}),
+          },
+        }
+      : {}),
     attachment: { kind: "vale", switch: sw.name },
     hostInterfaces: [],
     describe: `${name} on ${sw.host}${persistent ? "" : " (ephemeral port)"}`,

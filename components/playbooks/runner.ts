@@ -23,6 +23,7 @@ import {
   sha256File,
   type MachineProvenance,
 } from "./provenance";
+import { lendPorts, portsToLend, returnPorts, type Lending } from "./port-lending";
 import { renderReport } from "./report";
 import { resolveEndpoint, type ResolvedEndpoint } from "./resolve";
 import { describePktGen, pktGenCommand } from "./pkt-gen-command";
@@ -179,6 +180,7 @@ export async function runPlaybook(options: RunnerOptions): Promise<RunnerResult>
   let provenance: MachineProvenance[] = [];
   let tuningActions: TuningAction[] = [];
   let tuningTargets: TuningTarget[] = [];
+  const lent: Lending[] = [];
   let failed = 0;
 
   const results = (finished: boolean): ResultsFile => {
@@ -205,6 +207,11 @@ export async function runPlaybook(options: RunnerOptions): Promise<RunnerResult>
     provenance = await Promise.all(
       tuningTargets.map((t) => collectMachineProvenance(t.machine, t.interfaces)),
     );
+    const lendings: Lending[] = [];
+    for (const port of portsToLend(runs.flatMap((run) => [run.sender.lend, run.receiver.lend]))) {
+      lendings.push({ port, machine: await machines.get({ kind: "host", host: port.host }) });
+    }
+    if (!signal.aborted) await lendPorts(lendings, progress, lent);
     if (!signal.aborted) {
       progress(`applying tuning on ${tuningTargets.map((t) => t.machine.name).join(", ")}`);
       tuningActions = await applyTuning(playbook.tuning, tuningTargets);
@@ -258,6 +265,9 @@ export async function runPlaybook(options: RunnerOptions): Promise<RunnerResult>
     await restoreTuning(tuningActions, tuningTargets).catch((error: unknown) =>
       log(`restoring tuning: ${String(error)}`),
     );
+    if (lent.length > 0)
+      progress(`putting back ${lent.map((l) => `${l.port.switch}:${l.port.port}`).join(", ")}`);
+    await returnPorts(lent, log);
     await machines.closeAll();
   }
 

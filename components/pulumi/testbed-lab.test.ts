@@ -5,12 +5,14 @@
  * same artifact cache. The scripts' own behaviour is tested on real hosts (native-build.test.ts,
  * engine-vms.test.ts); this is what the components hand them.
  */
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
   resourceNamed,
   runMockedProgram,
+  unwrapSecrets,
   urnName,
   type RegisteredResource,
 } from "../../test/support/pulumi-harness";
@@ -28,7 +30,7 @@ interface StepInputs {
 }
 
 const inputs = (resources: readonly RegisteredResource[], name: string): StepInputs =>
-  resourceNamed(resources, name).inputs as unknown as StepInputs;
+  unwrapSecrets(resourceNamed(resources, name).inputs) as unknown as StepInputs;
 const dependsOn = (resources: readonly RegisteredResource[], name: string): string[] =>
   resourceNamed(resources, name).dependencies.map(urnName);
 const builtOn = (resources: readonly RegisteredResource[], name: string): string[] =>
@@ -151,5 +153,47 @@ describe("Testbed on a local lab with sources on this machine", () => {
   it("builds on the lab host itself when asked not to build here", () => {
     expect(withoutNative.some((r) => r.type.endsWith(":NativeBuild"))).toBe(false);
     expect(dependsOn(withoutNative, "local-lab1-netmap-build")).not.toContain("local-lab1-native-netmap");
+  });
+});
+
+describe("Testbed resolves a branch once for the whole deployment", () => {
+  it("gives every host step and guest the branch's commit, and says so in `sources`", async () => {
+    const repo = fs.mkdtempSync(path.join(os.tmpdir(), "nmtb-branch-"));
+    try {
+      const git = (...args: string[]): string =>
+        execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.invalid", ...args], {
+          cwd: repo,
+          encoding: "utf8",
+        }).trim();
+      git("init", "-q", "-b", "master");
+      fs.writeFileSync(path.join(repo, "configure"), "#!/bin/sh\n");
+      git("add", ".");
+      git("commit", "-qm", "one");
+      const head = git("rev-parse", "HEAD");
+      const shipped = loadShippedTopology("local.yaml");
+      const topology: TopologyModel = {
+        ...shipped,
+        netmap: { ...shipped.netmap, source: { kind: "git", git: `file://${repo}`, ref: "master" } },
+      };
+      let testbed: Testbed | undefined;
+      const resources = await runMockedProgram(() => {
+        testbed = new Testbed("local", { topology, nativeLabBuilds: false });
+      }, fakeStepResource);
+      const fetch = inputs(resources, "local-lab1-netmap-fetch").create.argv;
+      expect(fetch.slice(-4)).toEqual(["--git", `file://${repo}`, "--ref", head]);
+      for (const vm of ["guest1", "guest2"]) {
+        expect(inputs(resources, `local-lab1-${vm}-seed`).create.argv).toEqual(
+          expect.arrayContaining(["--ref", head]),
+        );
+      }
+      expect(testbed?.sources.netmap).toEqual({
+        kind: "git",
+        location: `file://${repo}`,
+        ref: "master",
+        commit: head,
+      });
+    } finally {
+      fs.rmSync(repo, { recursive: true, force: true });
+    }
   });
 });

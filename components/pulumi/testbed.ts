@@ -3,6 +3,7 @@ import { utils as sshUtils } from "ssh2";
 import { planTestbed, type HostPlan, type TestbedPlan } from "../plan";
 import type { SourceSpec, TopologyModel } from "../topology/model";
 import { stageControllerSource, type StagedSource } from "./controller-source";
+import { pinSource, resolveGitRef, type RefResolution } from "./resolve-refs";
 import { GuestImage } from "./guest-image";
 import { scriptCommand } from "./host-script";
 import { canBuildNatively, defaultLabArtifactDir, LabNativeBuild } from "./lab-native-build";
@@ -42,6 +43,27 @@ export interface TestbedArgs {
    * `hostPath` source) compile as any host does.
    */
   nativeLabBuilds?: boolean;
+}
+
+/** A source as the deployment used it (the `sources` stack output). */
+export interface SourceSummary {
+  readonly kind: SourceSpec["kind"];
+  /** The URL, or the path. */
+  readonly location: string;
+  /** The ref as the topology gives it (git sources). */
+  readonly ref?: string;
+  /** The commit every host and guest uses, when resolved here (git sources). */
+  readonly commit?: string;
+}
+
+function describeSource(source: SourceSpec, resolution: RefResolution | undefined): SourceSummary {
+  if (source.kind !== "git") return { kind: source.kind, location: source.path };
+  return {
+    kind: "git",
+    location: source.git,
+    ref: source.ref,
+    ...(resolution?.kind === "commit" ? { commit: resolution.commit } : {}),
+  };
 }
 
 export interface HostSummary {
@@ -98,13 +120,28 @@ export class Testbed extends pulumi.ComponentResource {
   public readonly vmEndpoints: pulumi.Output<Record<string, { host: string; address: string; port: number }>>;
   /** The caller's `dependsOn`, handed to every host so that nothing starts before it. */
   private readonly dependsOn: pulumi.ComponentResourceOptions["dependsOn"];
+  /** Where netmap and QEMU come from, with the commit a branch or tag was resolved to. */
+  public readonly sources: Readonly<Record<string, SourceSummary>>;
   /** Controller sources (`source: { path }`), packed and checksummed once for every host. */
   private readonly staged: { netmap?: StagedSource; qemu?: StagedSource } = {};
 
   constructor(name: string, args: TestbedArgs, opts?: pulumi.ComponentResourceOptions) {
     super("netmap-testbed:index:Testbed", name, {}, opts);
     this.dependsOn = opts?.dependsOn;
-    const model = args.topology;
+    // One commit per git source for the whole deployment (every host, guest and build key).
+    const netmapRef = this.resolveRef("netmap", args.topology.netmap.source);
+    const qemuRef = args.topology.qemu ? this.resolveRef("qemu", args.topology.qemu.source) : undefined;
+    const model: TopologyModel = {
+      ...args.topology,
+      netmap: { ...args.topology.netmap, source: pinSource(args.topology.netmap.source, netmapRef) },
+      ...(args.topology.qemu
+        ? { qemu: { ...args.topology.qemu, source: pinSource(args.topology.qemu.source, qemuRef) } }
+        : {}),
+    };
+    this.sources = {
+      netmap: describeSource(args.topology.netmap.source, netmapRef),
+      ...(args.topology.qemu ? { qemu: describeSource(args.topology.qemu.source, qemuRef) } : {}),
+    };
     this.plan = planTestbed(model);
     if (model.netmap.source.kind === "path")
       this.staged.netmap = stageControllerSource(model.netmap.source.path);
@@ -156,7 +193,20 @@ export class Testbed extends pulumi.ComponentResource {
     }
     this.hostSummaries = pulumi.unsecret(pulumi.all(summaries));
     this.vmEndpoints = pulumi.all(endpoints);
-    this.registerOutputs({ hosts: this.hostSummaries, vms: this.vmEndpoints });
+    this.registerOutputs({ hosts: this.hostSummaries, vms: this.vmEndpoints, sources: this.sources });
+  }
+
+  private resolveRef(what: string, source: SourceSpec): RefResolution | undefined {
+    if (source.kind !== "git") return undefined;
+    const resolution = resolveGitRef(source.git, source.ref);
+    if (resolution.kind === "unresolved") {
+      void pulumi.log.warn(
+        `${what} source ${source.git}: cannot resolve "${source.ref}" from this machine (${resolution.why}); ` +
+          "each host resolves it itself, so hosts may build different commits: pin a full commit to avoid that",
+        this,
+      );
+    }
+    return resolution;
   }
 
   private deployHost(

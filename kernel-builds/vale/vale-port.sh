@@ -177,6 +177,15 @@ case "$action" in
 
   remove)
     nmtb_lock
+    if ! nmtb_vale_netmap_loaded; then
+      # VALE ports live in netmap: without the module (unloaded, or a reboot without the boot
+      # unit) nothing of this one is left to remove.
+      rm -f "$marker"
+      nmtb_log "netmap is not loaded: $name does not exist"
+      printf '{"action":"remove","switch":%s,"port":%s,"name":%s,"changed":false,"netmapLoaded":false}\n' \
+        "$(nmtb_json_str "$switch")" "$(nmtb_json_str "$port")" "$(nmtb_json_str "$name")"
+      exit 0
+    fi
     read_state
     ((corrupted)) && fail_corrupted
     changed=0 detached=0 deleted=0

@@ -138,6 +138,13 @@ case "$action" in
 
   detach)
     nmtb_lock
+    if ! nmtb_vale_netmap_loaded; then
+      # Without netmap no interface is attached to any switch: nothing to detach.
+      nmtb_log "netmap is not loaded: $name is not attached"
+      printf '{"action":"detach","switch":%s,"interface":%s,"changed":false,"netmapLoaded":false}\n' \
+        "$(nmtb_json_str "$switch")" "$(nmtb_json_str "$iface")"
+      exit 0
+    fi
     read_state
     changed=0
     if ((attached)); then

@@ -59,7 +59,9 @@ hosts:
     managementInterface: eth0
     nics: { p0: { interface: tp0, driver: veth } }
 switches:
-  vale0: { host: h1, ports: { a: {}, b: {}, vm: {} } }
+  # a and b are not declared: pkt-gen opens them as ephemeral ports (a declared, persistent one
+  # is lent to pkt-gen through the deployment's vale-port.sh, which these hosts do not have).
+  vale0: { host: h1, ports: { vm: {} } }
 vms:
   vm1: { host: h1, image: d, cpus: 1, memory: 1GiB, nics: [{ switch: vale0, port: vm, mac: "${VM_MAC}" }] }
 `;

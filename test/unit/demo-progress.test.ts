@@ -20,13 +20,16 @@ describe("PhaseTracker", () => {
       event("out", "NetmapPrepare", "local-lab1-netmap-prepare", 150),
       event("out", "NetmapFetch", "local-lab1-netmap-fetch", 190),
       event("pre", "NativeBuild", "local-lab1-native-qemu", 200),
+      event("pre", "NetmapBuild", "local-lab1-netmap-build", 210),
+      event("out", "NetmapBuild", "local-lab1-netmap-build", 223),
       event("out", "NativeBuild", "local-lab1-native-qemu", 560),
+      { timestamp: 561, summaryEvent: {} },
     ].flatMap((e) => tracker.accept(e));
     expect(lines).toEqual([
       expect.stringMatching(/^▶ netmap on the lab host .*\(expected /),
-      expect.stringMatching(/^✓ netmap on the lab host .*\(90 s\)$/),
       expect.stringMatching(/^▶ ptnet QEMU built here/),
-      expect.stringMatching(/^✓ ptnet QEMU built here.*\(360 s\)$/),
+      expect.stringMatching(/^✓ netmap on the lab host .*: 123 s$/),
+      expect.stringMatching(/^✓ ptnet QEMU built here.*: 360 s$/),
     ]);
   });
 
@@ -37,11 +40,23 @@ describe("PhaseTracker", () => {
       event("pre", "Vm", "local-lab1-guest2-vm", 10),
       event("failed", "Vm", "local-lab1-guest1-vm", 300),
       event("out", "Vm", "local-lab1-guest2-vm", 320),
+      { timestamp: 321, summaryEvent: {} },
     ].flatMap((e) => tracker.accept(e));
     expect(lines).toEqual([
       expect.stringMatching(/^▶ VMs/),
       expect.stringMatching(/^✗ VMs .*local-lab1-guest1-vm failed/),
+      expect.stringMatching(/^✗ VMs .*: failed$/),
     ]);
+  });
+
+  it("tells a destroy's phases as removals", () => {
+    const tracker = new PhaseTracker();
+    const lines = [
+      event("pre", "LabHost", "local-lab1-boot", 5, "delete"),
+      event("out", "LabHost", "local-lab1-boot", 9, "delete"),
+      { timestamp: 9, summaryEvent: {} },
+    ].flatMap((e) => tracker.accept(e));
+    expect(lines).toEqual(["▶ removing: lab host boot", "✓ removing: lab host boot: 4 s"]);
   });
 
   it("ignores unchanged and read steps, components and other events", () => {

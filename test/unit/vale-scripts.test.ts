@@ -225,6 +225,15 @@ describe("vale-port.sh", () => {
     });
   });
 
+  it("removes nothing, successfully, when netmap is not loaded (a reboot without the boot unit)", () => {
+    expect(port("apply").status).toBe(0);
+    fs.writeFileSync(path.join(dir, "fake", "unloaded"), "");
+    const r = port("remove");
+    expect(r.status).toBe(0);
+    expect(r.json).toMatchObject({ action: "remove", name: "vale0:v0", changed: false, netmapLoaded: false });
+    expect(calls().filter((call) => / -[dr] /.test(` ${call} `))).toEqual([]);
+  });
+
   it.each([
     [["--switch", "foo0", "--port", "v0"], /invalid VALE switch 'foo0'/],
     [["--switch", "vale0", "--port", "bad-name"], /invalid VALE port 'bad-name'/],
@@ -258,6 +267,17 @@ describe("vale-uplink.sh", () => {
     expect(d.json).toMatchObject({ attached: false, changed: true });
     expect(uplink("detach").json).toMatchObject({ attached: false, changed: false });
     expect(calls().filter((c) => /^-[ahd] /.test(c))).toEqual(["-a vale0:eth1", "-d vale0:eth1"]);
+  });
+
+  it("detaches nothing, successfully, when netmap is not loaded", () => {
+    nic("eth1");
+    expect(uplink("attach").status).toBe(0);
+    fs.mkdirSync(path.join(dir, "fake"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "fake", "unloaded"), "");
+    const d = uplink("detach");
+    expect(d.status).toBe(0);
+    expect(d.json).toMatchObject({ action: "detach", changed: false, netmapLoaded: false });
+    expect(calls().filter((c) => /^-d /.test(c))).toEqual([]);
   });
 
   it("uses -h with --host-stack and sees the host port", () => {
