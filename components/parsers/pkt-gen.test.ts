@@ -1,4 +1,5 @@
-import { fixture } from "./__fixtures__/transcript";
+import * as path from "path";
+import { fixture, readTranscript } from "./__fixtures__/transcript";
 import { parsePktGen, parsePktGenRateLine, PktGenParseError } from "./pkt-gen";
 
 describe("parsePktGen", () => {
@@ -141,5 +142,33 @@ describe("parsePktGenRateLine", () => {
     expect(() => parsePktGenRateLine("1.0 main_thread [2781] fast (very) avg_batch")).toThrow(
       PktGenParseError,
     );
+  });
+});
+
+describe("pkt-gen without the netmap module (real recording: test/fixtures/recorded/pkt-gen-no-module.txt)", () => {
+  const calls = readTranscript(path.resolve(__dirname, "../../test/fixtures/recorded/pkt-gen-no-module.txt"));
+
+  it("a run that could not open /dev/netmap is rejected, not read as a result", () => {
+    for (const command of ["pkt-gen -i vale0:a -f tx -l 60", "pkt-gen -i vale0:b -f rx -W"]) {
+      const c = calls.find((x) => x.command === command)!;
+      expect(c.rc).toBe(255);
+      expect(c.stderr).toMatch(/^\/dev\/netmap: No such file or directory$/m);
+      // It stops after its start-up lines: no sender/receiver line, no report. (The error names
+      // the missing role, not /dev/netmap: the caller has to show pkt-gen's own output.)
+      expect(() => parsePktGen(c.stderr + c.stdout)).toThrow(
+        /cannot tell whether pkt-gen on vale0:[ab] was a sender/,
+      );
+    }
+  });
+
+  it("none of its lines is taken for a rate line", () => {
+    for (const c of calls) {
+      for (const line of c.stderr.split("\n")) expect(parsePktGenRateLine(line)).toBeNull();
+    }
+  });
+
+  it("a missing -i is not pkt-gen output the parser can use", () => {
+    const c = calls.find((x) => x.command === "pkt-gen -f tx")!;
+    expect(() => parsePktGen(c.stderr)).toThrow(/not pkt-gen output/);
   });
 });

@@ -1,3 +1,4 @@
+import * as path from "path";
 import { readTranscript } from "./__fixtures__/transcript";
 import {
   parseValeCtlError,
@@ -167,5 +168,57 @@ describe("parseValeCtlPortInfo", () => {
       corrupted: true,
     });
     expect(() => parseValeCtlPortInfo("")).toThrow(/lacks bridge_idx/);
+  });
+});
+
+describe("vale-ctl without the netmap module (real recording: test/fixtures/recorded/vale-ctl-no-module.txt)", () => {
+  const noModule = path.resolve(__dirname, "../../test/fixtures/recorded/vale-ctl-no-module.txt");
+
+  it("a listing that cannot open /dev/netmap is an error (ENOENT), not an empty listing", () => {
+    const c = call(noModule, "vale-ctl");
+    expect(c.rc).toBe(1);
+    expect(() => parseValeCtlList(c.stdout, c.stderr, c.rc)).toThrow(ValeCtlParseError);
+    expect(parseValeCtlError(c.stderr)).toEqual({
+      op: "open",
+      target: "/dev/netmap",
+      errnoText: "No such file or directory",
+      errno: "ENOENT",
+      message: "/dev/netmap: No such file or directory",
+    });
+  });
+
+  it("every operation fails the same way before reaching netmap", () => {
+    for (const command of [
+      "vale-ctl -n v0",
+      "vale-ctl -a vale0:v0",
+      "vale-ctl -l vale0:v0",
+      "vale-ctl -g v0",
+    ]) {
+      expect(parseValeCtlError(call(noModule, command).stderr)).toMatchObject({
+        op: "open",
+        errno: "ENOENT",
+      });
+    }
+  });
+
+  it("a bad name for -l is a validation error, whatever the usage after it", () => {
+    const c = call(noModule, "vale-ctl -l v0");
+    expect(c.stderr).toMatch(/^Usage:$/m);
+    expect(parseValeCtlError(c.stderr)).toMatchObject({ op: "validate", target: "v0", errno: null });
+  });
+
+  it("getopt's complaints (bad option, missing argument) come back as unknown errors with their text", () => {
+    expect(parseValeCtlError(call(noModule, "vale-ctl -x").stderr)).toMatchObject({
+      op: "unknown",
+      message: "vale-ctl: invalid option -- 'x'",
+    });
+    expect(parseValeCtlError(call(noModule, "vale-ctl -a").stderr)).toMatchObject({
+      op: "unknown",
+      message: "vale-ctl: option requires an argument -- 'a'",
+    });
+    expect(parseValeCtlError(call(noModule, "vale-ctl extra").stderr)).toMatchObject({
+      op: "unknown",
+      message: "Usage:",
+    });
   });
 });

@@ -12,8 +12,9 @@ export interface TranscriptCall {
   readonly rc: number;
 }
 
+/** A file in this folder by name, or any file by absolute path (e.g. test/fixtures/recorded/…). */
 export function fixture(name: string): string {
-  return fs.readFileSync(path.join(__dirname, name), "utf8");
+  return fs.readFileSync(path.resolve(__dirname, name), "utf8");
 }
 
 export function readTranscript(name: string): TranscriptCall[] {
