@@ -24,7 +24,7 @@ import { PROJECT_ROOT, changes, engineStack, type EngineStack } from "../support
 import { guestHostSession, guestShell } from "../support/fake-netmap-hosts";
 
 const STACK = `nmtb-real-${process.pid}`;
-const NETMAP = process.env.NMTB_REAL_NETMAP ?? "";
+const NETMAP = process.env.NMTB_REAL_NETMAP_TARBALL ?? process.env.NMTB_REAL_NETMAP ?? "";
 /** Where the tarball goes on the guest: fetch.sh names a tarball's tree by its content, not its path. */
 const GUEST_SOURCE = "/root/netmap-source.tgz";
 

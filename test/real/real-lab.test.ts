@@ -1,0 +1,241 @@
+/**
+ * The main job for real, for developers (not CI: netmap and QEMU cannot be downloaded there): the
+ * real netmap and ptnet QEMU sources, given as tarballs or directories on this machine, deployed
+ * by the real Pulumi engine onto a local-lab host, as `npm run demo` does. Both are compiled here,
+ * in the lab image's root (LabNativeBuild); the lab host imports them. Then, on the host, with the
+ * real tools: netmap.ko's vermagic, the real vale-ctl's listing, the QEMU binary's ptnet device and
+ * netmap netdev; a host playbook over the VALE switch and the pipe (its Mpps printed), after which
+ * the persistent ports it lent to pkt-gen are listed intact; a no-op `up`; and a destroy after
+ * which no lab host is left on this machine.
+ *
+ * The VM is declared (so that QEMU is built and imported) but not started (`--exclude`): without a
+ * bootable guest image offline, and without KVM for ptnet's data path, there is nothing it could
+ * show here.
+ *
+ * Run: `npm run test:real -- --netmap SRC --qemu SRC` (tools/test-real.sh).
+ */
+import * as fs from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { HostSession } from "../../components/host";
+import { assertRunnerBuilt } from "../../components/pulumi";
+import { PROJECT_ROOT, changes, engineStack, type EngineStack } from "../support/engine";
+
+const STACK = `nmtb-real-lab-${process.pid}`;
+const NETMAP = process.env.NMTB_REAL_NETMAP ?? "";
+const QEMU = process.env.NMTB_REAL_QEMU ?? "";
+/** Any bytes do as the VM's image: the VM is never started. */
+const IMAGE = Buffer.alloc(1 << 20);
+
+interface LabHostOutput {
+  port: number;
+  built: boolean;
+  kernelRelease: string;
+  netmapCommit: string;
+}
+
+describe("the local lab with the real netmap and QEMU, built here, through the real engine", () => {
+  let engine: EngineStack;
+  let work: string;
+  let server: Server;
+  let session: HostSession | undefined;
+  let lab: LabHostOutput;
+  const stateRoot = path.join(os.homedir(), ".cache", "netmap-testbed", "lab", `${STACK}-lab1`);
+  const sh = async (command: string): Promise<string> => {
+    if (!session) throw new Error("no session to the lab host");
+    const result = await session.run("real-lab", ["bash", "-c", command], { timeoutMs: 120_000 });
+    return result.stdout + result.stderr;
+  };
+
+  function topology(imagePort: number): string {
+    const sha256 = createHash("sha256").update(IMAGE).digest("hex");
+    return `apiVersion: netmap-testbed/v1
+name: ${STACK}
+netmap:
+  source: { path: ${NETMAP} }
+  drivers: []
+  params: { ptnet_vnet_hdr: 0 }
+qemu:
+  source: { path: ${QEMU} }
+images:
+  tiny:
+    url: http://10.0.2.2:${imagePort}/tiny.raw
+    sha256: "${sha256}"
+hosts:
+  lab1:
+    localLab: { cpus: 2, memory: 3GiB, disk: 8GiB }
+    managementInterface: eth0
+switches:
+  vale0:
+    host: lab1
+    ports:
+      p0: {}
+      p1: { rings: 2, slots: 1024 }
+      g1: {}
+pipes:
+  chain0: { host: lab1 }
+vms:
+  guest1:
+    host: lab1
+    image: tiny
+    cpus: 1
+    memory: 512MiB
+    nics:
+      - { switch: vale0, port: g1 }
+`;
+  }
+
+  const up = (): Promise<string> =>
+    engine.cli(["up", "--yes", "--skip-preview", "--stack", STACK, "--exclude", "**guest1-vm"]);
+
+  beforeAll(async () => {
+    for (const [what, source] of [
+      ["--netmap", NETMAP],
+      ["--qemu", QEMU],
+    ]) {
+      if (!source || !fs.existsSync(source))
+        throw new Error(`give ${what}: npm run test:real -- --netmap SRC --qemu SRC`);
+    }
+    try {
+      assertRunnerBuilt();
+    } catch {
+      execFileSync("npm", ["run", "build"], { cwd: PROJECT_ROOT, stdio: "inherit" });
+    }
+    work = fs.mkdtempSync(path.join(os.tmpdir(), "nmtb-real-lab-"));
+    server = createServer((request, response) => {
+      if (request.url !== "/tiny.raw") response.writeHead(404).end();
+      else response.writeHead(200, { "content-length": IMAGE.length }).end(IMAGE);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const file = path.join(work, "topology.yaml");
+    fs.writeFileSync(file, topology((server.address() as AddressInfo).port));
+    engine = await engineStack({ name: STACK, config: { topology: file } });
+  }, 10 * 60_000);
+
+  afterAll(async () => {
+    await session?.close();
+    if (engine) {
+      await engine.destroy().catch(() => undefined);
+      await engine.dispose();
+    }
+    server?.close();
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+  }, 15 * 60_000);
+
+  it(
+    "up builds netmap and QEMU here, and the lab host imports both (nothing compiled under TCG)",
+    async () => {
+      const started = Date.now();
+      process.stdout.write(await up());
+      process.stdout.write(`up (cold or warm builds): ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+      lab = ((await engine.stack.outputs()).hosts.value as Record<string, LabHostOutput>).lab1;
+      expect(lab.built).toBe(false);
+      const keyDir = stateRoot;
+      session = new HostSession({
+        name: "lab1",
+        address: "127.0.0.1",
+        port: lab.port,
+        user: "root",
+        hostKey: fs
+          .readFileSync(path.join(keyDir, "ssh_host_ed25519_key.pub"), "utf8")
+          .trim()
+          .split(" ")
+          .slice(0, 2)
+          .join(" "),
+        credentials: { privateKey: fs.readFileSync(path.join(keyDir, "id_ed25519"), "utf8") },
+      });
+      await session.connect();
+      expect(await sh("modinfo -F vermagic netmap")).toContain(lab.kernelRelease);
+      const listing = await sh("/opt/netmap-testbed/bin/vale-ctl; true");
+      expect(listing).toMatch(/^vale0:p0 bridge_idx \d+ port_idx \d+$/m);
+      expect(listing).toMatch(/^vale0:p1 bridge_idx \d+ port_idx \d+$/m);
+      const qemu = "$(ls -d /opt/netmap-testbed/qemu/*/bin/qemu-system-x86_64)";
+      expect(await sh(`${qemu} -device help`)).toMatch(
+        /name "ptnet-pci", bus PCI, desc "Netmap passthrough network device"/,
+      );
+      expect(await sh(`${qemu} -netdev help`)).toMatch(/^netmap$/m);
+      expect(await sh("cat /opt/netmap-testbed/qemu/*/.netmap-testbed-imported")).toMatch(
+        /^sha256 [0-9a-f]{64}$/m,
+      );
+      process.stdout.write(`real vale-ctl:\n${listing}netmap commit: ${lab.netmapCommit}\n`);
+      const again = await engine.up();
+      expect(changes(again)).toEqual({});
+    },
+    60 * 60_000,
+  );
+
+  it(
+    "a host playbook measures VALE and the pipe, and leaves the lent persistent ports intact",
+    async () => {
+      const playbook = path.join(work, "host.yaml");
+      fs.writeFileSync(
+        playbook,
+        `apiVersion: netmap-testbed/playbook-v1
+name: real-lab-host
+topology: topology.yaml
+defaults: { sizes: [60], duration: 5, warmup: 1, repetitions: 1, pin: { sender: [0], receiver: [1] } }
+runs:
+  - name: vale
+    sender: { valePort: "vale0:p0" }
+    receiver: { valePort: "vale0:p1" }
+  - name: pipe
+    sender: { pipe: chain0, id: 1, end: master }
+    receiver: { pipe: chain0, id: 1, end: slave }
+`,
+      );
+      const keys = path.join(work, "host-keys");
+      const hostKey = fs.readFileSync(path.join(stateRoot, "ssh_host_ed25519_key.pub"), "utf8").split(" ");
+      fs.writeFileSync(keys, `lab1 [127.0.0.1]:${lab.port} ${hostKey[0]} ${hostKey[1]}\n`);
+      const output = execFileSync(
+        "node",
+        [
+          path.join(PROJECT_ROOT, "dist/components/cli/main.js"),
+          "run",
+          playbook,
+          "--identity",
+          path.join(stateRoot, "id_ed25519"),
+          "--host-key-file",
+          keys,
+          "--out",
+          path.join(work, "results"),
+        ],
+        { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 10 * 60_000 },
+      );
+      const results = fs.readdirSync(path.join(work, "results"));
+      const file = JSON.parse(
+        fs.readFileSync(path.join(work, "results", results[0], "results.json"), "utf8"),
+      ) as { summaries: { run: string; mpps: { median: number } }[] };
+      for (const run of ["vale", "pipe"]) {
+        const summary = file.summaries.find((s) => s.run === run);
+        expect(summary?.mpps.median).toBeGreaterThan(0);
+        process.stdout.write(`${run}: ${summary?.mpps.median.toFixed(3)} Mpps (60 B frames)\n`);
+      }
+      process.stdout.write(output);
+      const listing = await sh("/opt/netmap-testbed/bin/vale-ctl; true");
+      expect(listing).toMatch(/^vale0:p0 bridge_idx/m);
+      expect(listing).toMatch(/^vale0:p1 bridge_idx/m);
+      expect(listing).not.toMatch(/^p[01] /m);
+    },
+    30 * 60_000,
+  );
+
+  it(
+    "destroy removes the lab host; the builds stay in this machine's cache",
+    async () => {
+      await session?.close();
+      session = undefined;
+      const destroyed = await engine.destroy();
+      expect(changes(destroyed).delete).toBeGreaterThanOrEqual(20);
+      expect(fs.existsSync(stateRoot)).toBe(false);
+      const qemus = spawnSync("pgrep", ["-af", "qemu-system"], { encoding: "utf8" }).stdout;
+      expect(qemus).not.toContain(STACK);
+      const artifacts = path.join(os.homedir(), ".cache", "netmap-testbed", "artifacts");
+      expect(fs.readdirSync(artifacts).filter((f) => f.endsWith(".tgz")).length).toBeGreaterThanOrEqual(2);
+    },
+    30 * 60_000,
+  );
+});
