@@ -89,8 +89,7 @@ vms:
 `;
   }
 
-  const up = (): Promise<string> =>
-    engine.cli(["up", "--yes", "--skip-preview", "--stack", STACK, "--exclude", "**guest1-vm"]);
+  const up = (): Promise<string> => engine.cli(["up", "--yes", "--skip-preview", "--exclude", "**guest1-vm"]);
 
   beforeAll(async () => {
     for (const [what, source] of [
@@ -162,8 +161,8 @@ vms:
         /^sha256 [0-9a-f]{64}$/m,
       );
       process.stdout.write(`real vale-ctl:\n${listing}netmap commit: ${lab.netmapCommit}\n`);
-      const again = await engine.up();
-      expect(changes(again)).toEqual({});
+      // A second up changes nothing (the VM stays excluded, as in the first).
+      await engine.cli(["up", "--yes", "--skip-preview", "--exclude", "**guest1-vm", "--expect-no-changes"]);
     },
     60 * 60_000,
   );
