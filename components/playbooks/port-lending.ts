@@ -22,8 +22,9 @@ function portArgs(port: LentPort): string[] {
 export function portsToLend(ports: readonly (LentPort | undefined)[]): LentPort[] {
   const seen = new Map<string, LentPort>();
   for (const port of ports) {
-    if (port && !seen.has(`${port.host}/${port.switch}:${port.port}`))
-      seen.set(`${port.host}/${port.switch}:${port.port}`, port);
+    if (!port) continue;
+    const key = `${port.host}/${port.switch}:${port.port}`;
+    if (!seen.has(key)) seen.set(key, port);
   }
   return [...seen.values()];
 }

@@ -293,6 +293,18 @@ describe("kernel-builds/qemu/build.sh", () => {
       NMTB_STATE_DIR: path.join(dir, "other", "state"),
     });
     const tmpLeft = (): string[] => fs.readdirSync(path.join(dir, "tmp"));
+    // What the controller runs to import an archive it streams (qemuShare's import).
+    const stdinImportArgs = (): string[] => [
+      "import",
+      "--archive",
+      "-",
+      "--config-key",
+      key,
+      "--prefix",
+      prefix,
+      "--install-deps",
+      "0",
+    ];
 
     beforeEach(() => {
       tree = preparedTree();
@@ -361,17 +373,7 @@ describe("kernel-builds/qemu/build.sh", () => {
       expect(build(["remove", "--config-key", key]).status).toBe(0);
       expect(fs.existsSync(prefix)).toBe(false);
       const digest = { ...otherHost(), NMTB_ARCHIVE_SHA256: sha256(archive) };
-      const importArgs = [
-        "import",
-        "--archive",
-        "-",
-        "--config-key",
-        key,
-        "--prefix",
-        prefix,
-        "--install-deps",
-        "0",
-      ];
+      const importArgs = stdinImportArgs();
 
       // Without --prefix, the other host's default prefix is not the one compiled in.
       const elsewhere = run(importArgs.slice(0, 5), { input: archive, env: digest });
@@ -429,17 +431,7 @@ describe("kernel-builds/qemu/build.sh", () => {
       expect(build(applyArgs()).status).toBe(0);
       const archive = run(["export", "--config-key", key]).stdout;
       expect(build(["remove", "--config-key", key]).status).toBe(0);
-      const importArgs = [
-        "import",
-        "--archive",
-        "-",
-        "--config-key",
-        key,
-        "--prefix",
-        prefix,
-        "--install-deps",
-        "0",
-      ];
+      const importArgs = stdinImportArgs();
       const wrong = "ab".repeat(32);
 
       const refused = run(importArgs, {
