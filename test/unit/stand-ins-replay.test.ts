@@ -717,7 +717,7 @@ describe("netmap configure stand-in replays the real configure", () => {
   });
 
   it("netmap.mak: build.sh reads S_DRIVERS and APPS_LIST from the real file and the stand-in's; shared variables have the real format", () => {
-    const realMak = path.join(RECORDED, "netmap.mak.txt");
+    const realMak = path.join(RECORDED, "netmap.mak-variables.txt");
     expect(makVariableBuildShReads(realMak, "S_DRIVERS")).toEqual([]);
     expect(makVariableBuildShReads(realMak, "APPS_LIST")).toEqual([
       "dedup",
