@@ -1,11 +1,15 @@
 import * as fs from "node:fs";
-import { planTestbed, planToJson, renderPlanTree } from "../plan";
+import { planTestbed, planToJson, renderPlanTree, type TestbedPlan } from "../plan";
+import { stageModelSources } from "../pulumi/controller-source";
 import { checkTopology, formatIssue } from "../topology";
 import type { CliIo } from "./main";
 
 const USAGE = "usage: netmap-testbed plan FILE [--json]";
 
-/** `plan FILE [--json]`: the per-host plan, computed purely from the file. */
+/**
+ * `plan FILE [--json]`: the per-host plan, computed from the file and, for `source: { path }`,
+ * the digest of the files it names (builds are keyed by contents, as in a deployment).
+ */
 export function runPlan(args: readonly string[], io: CliIo): number {
   if (args.includes("--help") || args.includes("-h")) {
     io.out(USAGE);
@@ -31,7 +35,15 @@ export function runPlan(args: readonly string[], io: CliIo): number {
     for (const issue of issues) io.err(formatIssue(issue));
     return 1;
   }
-  const plan = planTestbed(model);
+  let plan: TestbedPlan;
+  try {
+    plan = planTestbed(stageModelSources(model).model);
+  } catch (error) {
+    io.err(
+      `${file}: cannot read a source on this machine: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    return 1;
+  }
   io.out(json ? JSON.stringify(planToJson(plan), null, 2) : renderPlanTree(plan));
   return 0;
 }

@@ -5,7 +5,8 @@ import { parse as parseYaml } from "yaml";
 import { HostConnectionError } from "../host/errors";
 import { HostSessionPool } from "../host/pool";
 import type { HostCredentials, HostSessionOptions } from "../host/session";
-import { planTestbed, type HostPlan } from "../plan";
+import { planTestbed, type HostPlan, type TestbedPlan } from "../plan";
+import { stageModelSources } from "../pulumi/controller-source";
 import { packageRoot } from "../pulumi/package-root";
 import {
   computeDrift,
@@ -305,7 +306,14 @@ export async function statusCommand(
     for (const issue of issues) io.err(formatIssue(issue));
     return 1;
   }
-  const plan = planTestbed(model);
+  let plan: TestbedPlan;
+  try {
+    // The same build keys and QEMU prefixes the deployment planned: controller sources by content.
+    plan = planTestbed(stageModelSources(model).model);
+  } catch (error) {
+    io.err(`${target.file}: cannot read a source on this machine: ${errorMessage(error)}`);
+    return 1;
+  }
   const unknown = parsed.hosts.filter((name) => !plan.hosts.some((host) => host.name === name));
   if (unknown.length > 0) {
     io.err(

@@ -166,6 +166,12 @@ describe("netmap build keys", () => {
     const at = (path: string) =>
       planNetmapBuild(settings({ source: { kind: "path", path }, drivers: [] })).configKey;
     expect(at("/home/a/netmap.tgz")).toBe(at("/srv/checkout-2/netmap"));
+    const withDigest = (path: string, sha256: string) =>
+      planNetmapBuild(settings({ source: { kind: "path", path, sha256 }, drivers: [] })).configKey;
+    expect(withDigest("/home/a/netmap.tgz", "a".repeat(64))).toBe(withDigest("/srv/netmap", "a".repeat(64)));
+    expect(withDigest("/home/a/netmap.tgz", "a".repeat(64))).not.toBe(
+      withDigest("/home/a/netmap.tgz", "b".repeat(64)),
+    );
     expect(at("/home/a/netmap.tgz")).not.toBe(
       planNetmapBuild(settings({ source: { kind: "hostPath", path: "/home/a/netmap.tgz" }, drivers: [] }))
         .configKey,

@@ -2,9 +2,12 @@ import type { SourceSpec } from "../topology/model";
 
 /**
  * What of a source goes into a config key. A source on the controller is keyed by its contents
- * alone, which enter through the resolved commit (the uploaded archive's sha256): where the file
- * lies on this machine (another checkout, another user's home) must not rebuild anything.
+ * alone (the digest of the archive the hosts get): where the files lie on this machine (another
+ * checkout, another user's home) must not rebuild anything, and changed files must, which for
+ * QEMU is only through this key (its prefix is the key's).
  */
-export function sourceKeyPart(source: SourceSpec): SourceSpec | { readonly kind: "path" } {
-  return source.kind === "path" ? { kind: "path" } : source;
+export function sourceKeyPart(
+  source: SourceSpec,
+): Exclude<SourceSpec, { kind: "path" }> | { readonly kind: "path"; readonly sha256?: string } {
+  return source.kind === "path" ? { kind: "path", sha256: source.sha256 } : source;
 }

@@ -7,7 +7,9 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { stageControllerSource } from "./controller-source";
+import { stageControllerSource, stageModelSources } from "./controller-source";
+import { planTestbed } from "../plan";
+import { loadShippedTopology } from "../../test/support/shipped-topologies";
 
 const fetchScript = path.resolve(__dirname, "../../kernel-builds/netmap/fetch.sh");
 const git = (cwd: string, ...args: string[]): string =>
@@ -75,6 +77,22 @@ describe("stageControllerSource", () => {
     expect(fetched(dirty.archive)).toMatchObject({ kind: "tarball", upstreamCommit: null });
   });
 
+  it("packs an unchanged directory only once, and an edited one again", () => {
+    const dir = path.join(work, "qemu");
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, "configure"), "#!/bin/sh\n");
+    const first = stageControllerSource(dir, cache);
+    const inode = fs.statSync(first.archive).ino;
+    expect(stageControllerSource(dir, cache)).toEqual(first);
+    expect(fs.statSync(first.archive).ino).toBe(inode); // the same file, not a new pack
+    fs.writeFileSync(path.join(dir, "configure"), "#!/bin/sh\nexit 0\n");
+    expect(stageControllerSource(dir, cache).sha256).not.toBe(first.sha256);
+    // An archive removed behind the cache's back is packed again, not trusted from its name.
+    fs.writeFileSync(path.join(dir, "configure"), "#!/bin/sh\n");
+    fs.rmSync(first.archive);
+    expect(stageControllerSource(dir, cache)).toEqual(first);
+  });
+
   it("takes a tarball as it is, and refuses other files", () => {
     const tarball = path.join(work, "netmap.tgz");
     fs.writeFileSync(tarball, "bytes");
@@ -87,5 +105,44 @@ describe("stageControllerSource", () => {
     const notes = path.join(work, "notes.txt");
     fs.writeFileSync(notes, "");
     expect(() => stageControllerSource(notes, cache)).toThrow(/neither a directory nor/);
+  });
+});
+
+describe("stageModelSources", () => {
+  let work: string;
+  beforeEach(() => (work = fs.mkdtempSync(path.join(os.tmpdir(), "nmtb-stage-model-"))));
+  afterEach(() => fs.rmSync(work, { recursive: true, force: true }));
+
+  it("keys QEMU's build by the source's contents: an edit gives another prefix", () => {
+    const qemuDir = path.join(work, "qemu");
+    fs.mkdirSync(qemuDir);
+    fs.writeFileSync(path.join(qemuDir, "configure"), "#!/bin/sh\n");
+    const shipped = loadShippedTopology("local.yaml");
+    const model = { ...shipped, qemu: { source: { kind: "path", path: qemuDir } as const } };
+    const qemuPlan = () => {
+      const staged = stageModelSources(model, path.join(work, "cache"));
+      expect(staged.model.qemu?.source).toEqual({
+        kind: "path",
+        path: qemuDir,
+        sha256: staged.staged.qemu?.sha256,
+      });
+      return planTestbed(staged.model).hosts.find((host) => host.qemuBuild)?.qemuBuild;
+    };
+    const before = qemuPlan();
+    expect(qemuPlan()?.prefix).toBe(before?.prefix);
+    fs.writeFileSync(path.join(qemuDir, "configure"), "#!/bin/sh\n# patched\n");
+    expect(qemuPlan()?.prefix).not.toBe(before?.prefix);
+  });
+
+  it("leaves git sources alone and stages nothing for a testbed without VMs", () => {
+    const shipped = loadShippedTopology("local.yaml");
+    const noVms = {
+      ...shipped,
+      vms: [],
+      qemu: { source: { kind: "path", path: path.join(work, "absent") } as const },
+    };
+    const staged = stageModelSources(noVms, path.join(work, "cache"));
+    expect(staged.staged).toEqual({});
+    expect(staged.model.netmap.source).toEqual(shipped.netmap.source);
   });
 });

@@ -3,6 +3,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import type { SourceSpec, TopologyModel } from "../topology/model";
 
 /** A source on the controller as it goes to the hosts: one archive file and its digest. */
 export interface StagedSource {
@@ -86,17 +87,70 @@ export function paxCommitHeader(commit: string): Buffer {
   return Buffer.concat([header, data]);
 }
 
+/**
+ * What a directory looks like without reading its files: every entry's path, type, mode, size and
+ * mtime (and the commit that goes into the header). Equal fingerprints mean the tree was packed
+ * before; any edit changes a size or mtime, and then the tree is packed again.
+ */
+function treeFingerprint(dir: string, commit: string | undefined): string {
+  const hash = createHash("sha256").update(`${path.resolve(dir)}\0${commit ?? ""}\n`);
+  const walk = (relative: string): void => {
+    const entries = fs.readdirSync(path.join(dir, relative)).sort();
+    for (const name of entries) {
+      if (relative === "" && name === ".git") continue;
+      const entry = path.join(relative, name);
+      const stat = fs.lstatSync(path.join(dir, entry), { bigint: true });
+      hash.update(`${entry}\0${stat.mode}\0${stat.size}\0${stat.mtimeNs}\n`);
+      if (stat.isDirectory()) walk(entry);
+    }
+  };
+  walk("");
+  return hash.digest("hex");
+}
+
+const fingerprintFile = (cacheDir: string, fingerprint: string): string =>
+  path.join(cacheDir, `tree-${fingerprint}`);
+
+/**
+ * The archive an unchanged directory was packed into by an earlier run (preview, up, status),
+ * so that only an edited tree is packed again. The steps check the archive's digest again
+ * before it is uploaded.
+ */
+function packedBefore(
+  dir: string,
+  cacheDir: string,
+  commit: string | undefined,
+): { archive: string; sha256: string } | undefined {
+  let sha256: string;
+  try {
+    sha256 = fs.readFileSync(fingerprintFile(cacheDir, treeFingerprint(dir, commit)), "utf8").trim();
+  } catch {
+    return undefined;
+  }
+  const archive = path.join(cacheDir, `${sha256}.tar.gz`);
+  if (!/^[0-9a-f]{64}$/.test(sha256) || !fs.existsSync(archive)) return undefined;
+  const now = new Date();
+  fs.utimesSync(archive, now, now); // still in use: pruned last
+  return { archive, sha256 };
+}
+
 /** Packed trees kept: the newest ones (each edit of a source tree makes another). */
 const CACHE_KEEP = 8;
 
 function pruneCache(cacheDir: string, keep: string): void {
-  const archives = fs
-    .readdirSync(cacheDir)
+  const names = fs.readdirSync(cacheDir);
+  const archives = names
     .filter((name) => /^[0-9a-f]{64}\.tar\.gz$/.test(name))
     .map((name) => path.join(cacheDir, name))
     .filter((file) => file !== keep)
     .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
   for (const old of archives.slice(CACHE_KEEP - 1)) fs.rmSync(old, { force: true });
+  // Fingerprints of trees whose archive is gone lead nowhere.
+  for (const name of names.filter((n) => /^tree-[0-9a-f]{64}$/.test(n))) {
+    const file = path.join(cacheDir, name);
+    const sha256 = fs.readFileSync(file, "utf8").trim();
+    if (!fs.existsSync(path.join(cacheDir, `${sha256}.tar.gz`))) fs.rmSync(file, { force: true });
+  }
 }
 
 /**
@@ -107,6 +161,8 @@ function pruneCache(cacheDir: string, keep: string): void {
  */
 function packDirectory(dir: string, cacheDir: string, commit?: string): { archive: string; sha256: string } {
   fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+  // Taken before reading: an edit made while packing then misses next time instead of hitting.
+  const fingerprint = treeFingerprint(dir, commit);
   const temporary = path.join(cacheDir, `.pack-${process.pid}-${Date.now().toString(36)}.tar.gz`);
   try {
     const tar = execFileSync(
@@ -135,6 +191,7 @@ function packDirectory(dir: string, cacheDir: string, commit?: string): { archiv
     const sha256 = sha256File(temporary);
     const archive = path.join(cacheDir, `${sha256}.tar.gz`);
     fs.renameSync(temporary, archive);
+    fs.writeFileSync(fingerprintFile(cacheDir, fingerprint), `${sha256}\n`, { mode: 0o600 });
     pruneCache(cacheDir, archive);
     return { archive, sha256 };
   } finally {
@@ -144,18 +201,53 @@ function packDirectory(dir: string, cacheDir: string, commit?: string): { archiv
 
 /**
  * A topology's `source: { path }` ready to upload: a tarball as it is, a directory packed into
- * `cacheDir`. Runs on the controller each time the program runs (preview too), so the digest the
- * steps are keyed by is always that of the files as they are now.
+ * `cacheDir` (again only when its files changed since the last run). Runs on the controller each
+ * time the program runs (preview too), so the digest the steps are keyed by is always that of
+ * the files as they are now.
  */
 export function stageControllerSource(sourcePath: string, cacheDir = defaultSourceCacheDir()): StagedSource {
   const stat = fs.statSync(sourcePath);
   if (stat.isDirectory()) {
     const commit = cleanCommit(sourcePath);
-    return { ...packDirectory(sourcePath, cacheDir, commit), ext: "tar.gz", ...(commit ? { commit } : {}) };
+    const packed = packedBefore(sourcePath, cacheDir, commit) ?? packDirectory(sourcePath, cacheDir, commit);
+    return { ...packed, ext: "tar.gz", ...(commit ? { commit } : {}) };
   }
   const ext = archiveExt(sourcePath);
   if (!stat.isFile() || !ext) {
     throw new Error(`source ${sourcePath} is neither a directory nor a .tar, .tar.gz, .tgz or .tar.xz file`);
   }
   return { archive: sourcePath, sha256: sha256File(sourcePath), ext };
+}
+
+/** A model's controller sources, staged, and the model with their digests (what builds are keyed by). */
+export interface StagedModel {
+  readonly model: TopologyModel;
+  readonly staged: { readonly netmap?: StagedSource; readonly qemu?: StagedSource };
+}
+
+/**
+ * Stages the model's `source: { path }` entries (QEMU's only when a VM needs it) and writes each
+ * archive's sha256 into its source, so that planning keys netmap's and QEMU's builds by the
+ * files' contents. Every caller that plans what a deployment builds (the Testbed, `plan`,
+ * `status`) goes through here, so they agree on the keys and prefixes.
+ */
+export function stageModelSources(model: TopologyModel, cacheDir = defaultSourceCacheDir()): StagedModel {
+  const stage = (source: SourceSpec): { source: SourceSpec; staged?: StagedSource } => {
+    if (source.kind !== "path") return { source };
+    const staged = stageControllerSource(source.path, cacheDir);
+    return { source: { ...source, sha256: staged.sha256 }, staged };
+  };
+  const netmap = stage(model.netmap.source);
+  const qemu = model.qemu && model.vms.length > 0 ? stage(model.qemu.source) : undefined;
+  return {
+    model: {
+      ...model,
+      netmap: { ...model.netmap, source: netmap.source },
+      ...(model.qemu && qemu ? { qemu: { ...model.qemu, source: qemu.source } } : {}),
+    },
+    staged: {
+      ...(netmap.staged ? { netmap: netmap.staged } : {}),
+      ...(qemu?.staged ? { qemu: qemu.staged } : {}),
+    },
+  };
 }

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { utils as sshUtils } from "ssh2";
 import { planTestbed, type HostPlan, type TestbedPlan } from "../plan";
 import type { SourceSpec, TopologyModel } from "../topology/model";
-import { stageControllerSource, type StagedSource } from "./controller-source";
+import { stageModelSources, type StagedModel, type StagedSource } from "./controller-source";
 import { pinSource, resolveGitRef, type RefResolution } from "./resolve-refs";
 import { GuestImage } from "./guest-image";
 import { scriptCommand } from "./host-script";
@@ -123,7 +123,7 @@ export class Testbed extends pulumi.ComponentResource {
   /** Where netmap and QEMU come from, with the commit a branch or tag was resolved to. */
   public readonly sources: Readonly<Record<string, SourceSummary>>;
   /** Controller sources (`source: { path }`), packed and checksummed once for every host. */
-  private readonly staged: { netmap?: StagedSource; qemu?: StagedSource } = {};
+  private readonly staged: StagedModel["staged"];
 
   constructor(name: string, args: TestbedArgs, opts?: pulumi.ComponentResourceOptions) {
     super("netmap-testbed:index:Testbed", name, {}, opts);
@@ -131,23 +131,20 @@ export class Testbed extends pulumi.ComponentResource {
     // One commit per git source for the whole deployment (every host, guest and build key).
     const netmapRef = this.resolveRef("netmap", args.topology.netmap.source);
     const qemuRef = args.topology.qemu ? this.resolveRef("qemu", args.topology.qemu.source) : undefined;
-    const model: TopologyModel = {
+    // Controller sources are packed and checksummed once for every host; their digests key the builds.
+    const { model, staged } = stageModelSources({
       ...args.topology,
       netmap: { ...args.topology.netmap, source: pinSource(args.topology.netmap.source, netmapRef) },
       ...(args.topology.qemu
         ? { qemu: { ...args.topology.qemu, source: pinSource(args.topology.qemu.source, qemuRef) } }
         : {}),
-    };
+    });
+    this.staged = staged;
     this.sources = {
       netmap: describeSource(args.topology.netmap.source, netmapRef),
       ...(args.topology.qemu ? { qemu: describeSource(args.topology.qemu.source, qemuRef) } : {}),
     };
     this.plan = planTestbed(model);
-    if (model.netmap.source.kind === "path")
-      this.staged.netmap = stageControllerSource(model.netmap.source.path);
-    if (model.qemu?.source.kind === "path" && model.vms.length > 0) {
-      this.staged.qemu = stageControllerSource(model.qemu.source.path);
-    }
     const credentials = args.credentials ?? {};
     const labHosts = model.hosts.filter((host) => host.access.kind === "localLab").map((host) => host.name);
     const guestKey = pulumi

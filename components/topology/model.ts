@@ -18,7 +18,15 @@ export type SourceSpec =
    * (a relative one in the file is read from the topology file's directory). Deployments pack a
    * directory, checksum it and upload it over SFTP to each host's source cache.
    */
-  | { readonly kind: "path"; readonly path: string }
+  | {
+      readonly kind: "path";
+      readonly path: string;
+      /**
+       * sha256 of the archive the hosts get, filled in on the controller before planning
+       * (stageModelSources): builds are keyed by the contents, not by where they lie.
+       */
+      readonly sha256?: string;
+    }
   /** A tarball or directory already present on each host (air-gapped labs with their own copies). */
   | { readonly kind: "hostPath"; readonly path: string };
 
