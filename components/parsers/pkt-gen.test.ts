@@ -1,5 +1,5 @@
 import * as path from "path";
-import { fixture, readTranscript } from "./__fixtures__/transcript";
+import { fixture, readTranscript } from "../../test/support/parser-transcripts";
 import { parsePktGen, parsePktGenRateLine, PktGenParseError } from "./pkt-gen";
 
 describe("parsePktGen", () => {

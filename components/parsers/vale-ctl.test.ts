@@ -1,5 +1,5 @@
 import * as path from "path";
-import { readTranscript } from "./__fixtures__/transcript";
+import { readTranscript } from "../../test/support/parser-transcripts";
 import {
   parseValeCtlError,
   parseValeCtlGeometry,

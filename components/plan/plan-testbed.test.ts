@@ -3,7 +3,7 @@ import { planTestbed } from "./plan-testbed";
 import { planToJson } from "./plan-json";
 import { qemuConfigureArgs } from "./qemu-build";
 import { renderPlanTree } from "./render-tree";
-import { paperModel, testHost, testModel } from "./test-model";
+import { paperModel, testHost, testModel } from "../../test/support/plan-test-model";
 import type { HostPlan } from "./types";
 
 const plan = planTestbed(paperModel());

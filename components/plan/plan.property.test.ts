@@ -4,7 +4,7 @@ import { configKey } from "./canonical-hash";
 import { planNetmapBuild } from "./netmap-build";
 import { planTestbed } from "./plan-testbed";
 import { planToJson } from "./plan-json";
-import { testHost, testModel, testNic, testVm } from "./test-model";
+import { testHost, testModel, testNic, testVm } from "../../test/support/plan-test-model";
 
 const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
 

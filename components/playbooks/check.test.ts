@@ -1,4 +1,4 @@
-import { check, HEADER, issues } from "./test-fixtures";
+import { check, HEADER, issues } from "../../test/support/playbook-test-fixtures";
 import { PAPER_SIZES } from "./model";
 
 const run = (body: string): string => `${HEADER}runs:\n  - name: r\n${body}`;

@@ -1,4 +1,4 @@
-import { checkSvg } from "./svg-check";
+import { checkSvg } from "../../test/support/svg-check";
 import { plotSpec, renderPlotSvg } from "./plot";
 import { renderReport } from "./report";
 import { summarizeResults, type RepetitionRecord, type RunRecord, type SampleRecord } from "./results";

@@ -7,7 +7,7 @@ import {
   paramMatches,
 } from "./drift";
 import { renderStatusText, statusExitCode, type HostStatusReport } from "./render";
-import { observedFor, statusTestPlan } from "./test-fixtures";
+import { observedFor, statusTestPlan } from "../../test/support/status-test-fixtures";
 import type { DriftItem, ObservedHost } from "./types";
 
 const plan = statusTestPlan();

@@ -7,10 +7,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { computeDrift } from "./drift";
-import { FAKE_KERNEL_RELEASE, FakeHostTree } from "./fake-host-tree";
+import { FAKE_KERNEL_RELEASE, FakeHostTree } from "../../test/support/status-fake-host-tree";
 import { HostStatusParseError, observeVale, parseHostStatus } from "./parse";
 import { statusScriptArgs, statusScriptPath } from "./read";
-import { statusTestPlan } from "./test-fixtures";
+import { statusTestPlan } from "../../test/support/status-test-fixtures";
 
 const plan = statusTestPlan();
 

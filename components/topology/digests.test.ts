@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { checkDigest, placeholderReason } from "./digests";
 import type { DigestAlgorithm } from "./model";
-import { TEST_SHA256, TEST_SHA512 } from "./test-digests";
+import { TEST_SHA256, TEST_SHA512 } from "../../test/support/test-digests";
 
 const digestOf = (algorithm: DigestAlgorithm, data: Buffer | string): string =>
   createHash(algorithm).update(data).digest("hex");

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { checkTopology, loadTopology, parseTopology, TopologyError } from "./index";
-import { TEST_SHA256, TEST_SHA512 } from "./test-digests";
-import { baseDoc, KEY_H1, problems, vm } from "./test-fixtures";
+import { TEST_SHA256, TEST_SHA512 } from "../../test/support/test-digests";
+import { baseDoc, KEY_H1, problems, vm } from "../../test/support/topology-test-fixtures";
 
 describe("parseTopology", () => {
   it("returns the model with every default applied", () => {

@@ -16,8 +16,8 @@ import { lineRateMpps } from "../../components/playbooks/line-rate";
 import { PROCESS_DIR, RemoteProcess } from "../../components/playbooks/remote-process";
 import type { Manifest } from "../../components/playbooks/manifest";
 import type { ResultsFile } from "../../components/playbooks/results";
-import { checkSvg } from "../../components/playbooks/svg-check";
-import { TEST_SHA256 } from "../../components/topology/test-digests";
+import { checkSvg } from "../support/svg-check";
+import { TEST_SHA256 } from "../support/test-digests";
 import { createNetnsLab, type NetnsLab } from "../fixtures/netns-hosts";
 
 const ROOT = path.join(__dirname, "..", "..");

@@ -2,7 +2,7 @@
  * `netmap-testbed status` on real hosts: network-namespace hosts with their own sshd (createNetnsLab),
  * reached through the real HostSession, running the real kernel-builds/host/status.sh piped to
  * `bash -s`. This kernel cannot load netmap, so each host's netmap side is a fake host tree
- * (components/status/fake-host-tree.ts: a fake sysfs, the state dirs, the fake vale-ctl, QEMU test
+ * (test/support/status-fake-host-tree.ts: a fake sysfs, the state dirs, the fake vale-ctl, QEMU test
  * doubles running with the planner's argv) that the script is pointed at with NMTB_* variables.
  * Namespace hosts share this machine's filesystem: every host gets its own temporary tree.
  *
@@ -23,8 +23,8 @@ import {
   type HostStatusReport,
   type StatusReportJson,
 } from "../../components/status";
-import { FakeHostTree } from "../../components/status/fake-host-tree";
-import { statusTopologyYaml } from "../../components/status/test-fixtures";
+import { FakeHostTree } from "../support/status-fake-host-tree";
+import { statusTopologyYaml } from "../support/status-test-fixtures";
 import { parseTopology } from "../../components/topology";
 import { createNetnsLab, type NetnsLab } from "../fixtures/netns-hosts";
 import { captureIo } from "../support/cli-capture";

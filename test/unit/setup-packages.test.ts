@@ -177,7 +177,7 @@ const DYNAMIC: Readonly<Record<string, string>> = {
   "components/pulumi/local-step-runner.ts: file":
     "controller steps' argv: bash + kernel-builds/lab scripts, scanned as scripts",
   "components/host/shell-quote.test.ts: shell": "it.each over /bin/sh and /bin/bash",
-  "components/status/fake-host-tree.ts: argv[0]":
+  "test/support/status-fake-host-tree.ts: argv[0]":
     "the planner's QEMU argv mapped onto test/fixtures/fake-qemu-vm (python3, found by its shebang)",
 };
 

@@ -23,11 +23,7 @@ import {
   parseValeCtlList,
   parseValeCtlPortInfo,
 } from "../../components/parsers/vale-ctl";
-import {
-  fixture,
-  readTranscript,
-  type TranscriptCall,
-} from "../../components/parsers/__fixtures__/transcript";
+import { fixture, readTranscript, type TranscriptCall } from "../support/parser-transcripts";
 
 const ROOT = path.resolve(__dirname, "../..");
 const FIXTURES = path.join(ROOT, "test/fixtures");

@@ -11,7 +11,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { planTestbed } from "../../components/plan";
-import { paperModel } from "../../components/plan/test-model";
+import { paperModel } from "../support/plan-test-model";
 import type { VmPlan } from "../../components/plan/types";
 
 const root = path.resolve(__dirname, "../..");

@@ -1,4 +1,4 @@
-import { baseDoc, problems, vm, type Doc } from "../test-fixtures";
+import { baseDoc, problems, vm, type Doc } from "../../../test/support/topology-test-fixtures";
 
 function withPorts(count: number, uplinks: string[], hostStack: boolean): Doc {
   const doc = baseDoc();

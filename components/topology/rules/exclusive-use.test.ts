@@ -1,4 +1,4 @@
-import { baseDoc, problems, vm } from "../test-fixtures";
+import { baseDoc, problems, vm } from "../../../test/support/topology-test-fixtures";
 
 describe("exclusive use", () => {
   it("lets each VM have its own port, NIC and pipe end", () => {

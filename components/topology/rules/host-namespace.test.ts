@@ -1,4 +1,4 @@
-import { baseDoc, problems, type Doc } from "../test-fixtures";
+import { baseDoc, problems, type Doc } from "../../../test/support/topology-test-fixtures";
 
 describe("host interface namespace", () => {
   it("allows the same port name on switches of different hosts", () => {

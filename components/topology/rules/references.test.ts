@@ -1,4 +1,4 @@
-import { baseDoc, problems, vm } from "../test-fixtures";
+import { baseDoc, problems, vm } from "../../../test/support/topology-test-fixtures";
 
 describe("references", () => {
   it("resolve in the base topology", () => {

@@ -1,4 +1,4 @@
-import { baseDoc, problems, vm } from "../test-fixtures";
+import { baseDoc, problems, vm } from "../../../test/support/topology-test-fixtures";
 
 describe("trust", () => {
   const nics = [{ switch: "vale0", port: "a" }, { pipe: "chain0", id: 1, end: "master" }, { nic: "p0" }];

@@ -1,4 +1,4 @@
-import { baseDoc, check, problems, vm } from "../test-fixtures";
+import { baseDoc, check, problems, vm } from "../../../test/support/topology-test-fixtures";
 
 describe("VM ports", () => {
   it("a VM's VALE port takes no geometry: each of rings and slots is reported at its line", () => {

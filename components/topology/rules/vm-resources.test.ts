@@ -1,4 +1,4 @@
-import { baseDoc, problems, vm, type Doc } from "../test-fixtures";
+import { baseDoc, problems, vm, type Doc } from "../../../test/support/topology-test-fixtures";
 
 function withVms(vms: Doc, hostExtra: Doc = {}): Doc {
   const doc = baseDoc();

@@ -1,6 +1,6 @@
 /** Small valid topologies for tests, built as plain objects so each test changes only what it checks. */
 import { stringify } from "yaml";
-import { checkTopology, type TopologyCheck } from "./check";
+import { checkTopology, type TopologyCheck } from "../../components/topology/check";
 import { TEST_SHA256 } from "./test-digests";
 
 export const KEY_H1 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDMRLuFO5GnD61L+kDIuyB3UBKAJPVZabXHOd8vIEk47";

@@ -11,9 +11,9 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { HOST_OPT_DIR, HOST_STATE_DIR, type HostPlan, type VmPlan } from "../plan/types";
-import { packageRoot } from "../pulumi/package-root";
-import { driverModuleName, expectedValeNames } from "./drift";
+import { HOST_OPT_DIR, HOST_STATE_DIR, type HostPlan, type VmPlan } from "../../components/plan/types";
+import { packageRoot } from "../../components/pulumi/package-root";
+import { driverModuleName, expectedValeNames } from "../../components/status/drift";
 
 const ROOT = packageRoot();
 export const FAKE_VALE_CTL = path.join(ROOT, "test/fixtures/fake-vale-ctl/vale-ctl");

@@ -1,5 +1,5 @@
 /**
- * Reads the sample transcripts in this folder (`### $ CMD`, `--- stdout:`, `--- stderr:`, `--- rc=N`;
+ * Reads the sample transcripts in components/parsers/__fixtures__/ (`### $ CMD`, `--- stdout:`, `--- stderr:`, `--- rc=N`;
  * a `$` marks the end of each captured output line) into calls, for the parser tests.
  */
 import * as fs from "fs";
@@ -12,9 +12,15 @@ export interface TranscriptCall {
   readonly rc: number;
 }
 
-/** A file in this folder by name, or any file by absolute path (e.g. test/fixtures/recorded/…). */
+/**
+ * The recordings stay beside the parser tests that read them (they are data, never compiled into
+ * dist); this reader is code, so it lives with the other test support.
+ */
+const PARSER_FIXTURES_DIR = path.resolve(__dirname, "..", "..", "components", "parsers", "__fixtures__");
+
+/** A file in components/parsers/__fixtures__/ by name, or any file by absolute path (e.g. test/fixtures/recorded/…). */
 export function fixture(name: string): string {
-  return fs.readFileSync(path.resolve(__dirname, name), "utf8");
+  return fs.readFileSync(path.resolve(PARSER_FIXTURES_DIR, name), "utf8");
 }
 
 export function readTranscript(name: string): TranscriptCall[] {

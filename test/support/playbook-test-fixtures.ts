@@ -1,7 +1,7 @@
 /** A small topology and a playbook builder for the playbook tests. */
-import { KEY_H1 } from "../topology/test-fixtures";
-import { TEST_SHA256 } from "../topology/test-digests";
-import { checkPlaybook, type PlaybookCheck } from "./check";
+import { KEY_H1 } from "./topology-test-fixtures";
+import { TEST_SHA256 } from "./test-digests";
+import { checkPlaybook, type PlaybookCheck } from "../../components/playbooks/check";
 
 export const TOPOLOGY_FILE = "/lab/t.yaml";
 

@@ -11,8 +11,8 @@ import type {
   TopologyModel,
   VmNicSpec,
   VmSpec,
-} from "../topology/model";
-import { TEST_SHA512 } from "../topology/test-digests";
+} from "../../components/topology/model";
+import { TEST_SHA512 } from "./test-digests";
 
 export const TEST_IMAGE: ImageSpec = {
   name: "debian12",
