@@ -50,10 +50,15 @@ for p in "${extra[@]}"; do
 done
 
 # The recipe. Everything that changes the image is part of the cache key.
+# Everything the deploy steps would otherwise apt-get on a lab host is here, so a lab deploys
+# without a Debian mirror and without `apt-get update` (minutes under TCG): netmap's prepare
+# (patch), the VM steps (genisoimage, qemu-utils, python3 for vm.sh's QMP) and the runtime
+# libraries of an imported ptnet QEMU (what `qemu/build.sh export` lists as runtimePackages).
 packages=(
   linux-image-amd64 linux-headers-amd64
-  gcc make libc6-dev pkg-config git unzip wget ca-certificates
+  gcc make libc6-dev pkg-config git unzip wget ca-certificates patch
   openssh-server systemd systemd-sysv dbus udev kmod iproute2 iputils-ping ethtool procps
+  genisoimage qemu-utils python3 libglib2.0-0 libpixman-1-0 libfdt1
   "${extra[@]}"
 )
 image_files=(nmtb-seed nmtb-seed.service 10-mgmt.network sshd-nmtb.conf)
