@@ -1,7 +1,9 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { main, type CliIo } from "./main";
+import * as os from "node:os";
+import type { CliIo } from "./io";
+import { main } from "./main";
 
 const root = path.join(__dirname, "../..");
 const examples = fs
@@ -43,6 +45,86 @@ describe("netmap-testbed validate", () => {
     expect((await run(["validate", "/nonexistent.yaml"])).code).toBe(1);
     expect((await run(["validate"])).code).toBe(2);
     expect((await run(["frobnicate"])).code).toBe(2);
+  });
+
+  it("rejects an unknown option as a usage error (exit 2), not as a file", async () => {
+    const result = await run(["validate", "--bogus"]);
+    expect(result).toEqual({
+      code: 2,
+      out: "",
+      err:
+        "netmap-testbed validate: unknown option --bogus (a file of that name: ./--bogus); " +
+        "usage: netmap-testbed validate FILE... (netmap-testbed validate --help lists the options)\n",
+    });
+    // After "--" every argument is a file.
+    expect(await run(["validate", "--", "--bogus"])).toEqual({
+      code: 1,
+      out: "",
+      err: "--bogus: no such file (give a topology file)\n",
+    });
+    expect(await run(["validate", "--help"])).toMatchObject({ code: 0, err: "" });
+  });
+});
+
+describe("path errors: one line with the fix, never EISDIR / ENOENT or the file's bytes", () => {
+  let tmp: string;
+  beforeAll(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "nmtb-main-cli-"));
+    fs.writeFileSync(path.join(tmp, "zeros.yaml"), Buffer.alloc(64));
+    fs.writeFileSync(path.join(tmp, "latin1.yaml"), Buffer.from("name: caf\xe9\n", "latin1"));
+  });
+  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  const cases: [string, () => string, (file: string) => string][] = [
+    ["a missing file", () => "stacks/x.yaml", (f) => `${f}: no such file (give a topology file)`],
+    ["a directory", () => tmp, (f) => `${f}: is a directory (give a topology file)`],
+    ["NUL bytes", () => path.join(tmp, "zeros.yaml"), (f) => `${f}: not a text file (binary or not UTF-8)`],
+    [
+      "invalid UTF-8",
+      () => path.join(tmp, "latin1.yaml"),
+      (f) => `${f}: not a text file (binary or not UTF-8)`,
+    ],
+    [
+      "a playbook",
+      () => path.join(root, "playbooks/paper-vm-nic.yaml"),
+      (f) => `${f}: this is a playbook, not a topology; check it with: netmap-testbed run ${f} --check`,
+    ],
+  ];
+  it.each(cases)("validate: %s → exit 1", async (_what, file, message) => {
+    expect(await run(["validate", file()])).toEqual({ code: 1, out: "", err: `${message(file())}\n` });
+  });
+  it.each(cases)("plan: %s → exit 1", async (_what, file, message) => {
+    expect(await run(["plan", file()])).toEqual({ code: 1, out: "", err: `${message(file())}\n` });
+  });
+
+  it("plan: unknown options and file counts are usage errors (exit 2) in one line", async () => {
+    for (const args of [["--bogus", examples[0]], [], [examples[0], examples[1]]]) {
+      const result = await run(["plan", ...args]);
+      expect(result.code).toBe(2);
+      expect(result.err.trim().split("\n")).toHaveLength(1);
+      expect(result.err).toContain("usage: netmap-testbed plan FILE [--json]");
+    }
+  });
+});
+
+describe("netmap-testbed --version", () => {
+  const version = (
+    JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { version: string }
+  ).version;
+  it.each([["--version"], ["-V"]])("%s prints the package's version, exit 0", async (flag) => {
+    expect(await run([flag])).toEqual({ code: 0, out: `${version}\n`, err: "" });
+  });
+
+  it("is in the usage text", async () => {
+    expect((await run(["--help"])).out).toContain("-V, --version");
+  });
+
+  it("an unknown top-level option is one line, exit 2", async () => {
+    expect(await run(["--bogus"])).toEqual({
+      code: 2,
+      out: "",
+      err: 'netmap-testbed: unknown option "--bogus"; commands: validate, plan, status, run (netmap-testbed --help lists them)\n',
+    });
   });
 });
 
@@ -87,4 +169,15 @@ describe("the built bin", () => {
       execFileSync(process.execPath, [bin, "plan", examples[0], "--json"], { encoding: "utf8" }),
     ).toMatch(/"hosts"/);
   });
+
+  (built ? it : it.skip)(
+    "prints the version of the package.json above the compiled file, from any directory",
+    () => {
+      const version = (
+        JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { version: string }
+      ).version;
+      const result = spawnSync(process.execPath, [bin, "--version"], { encoding: "utf8", cwd: os.tmpdir() });
+      expect(result).toMatchObject({ status: 0, stdout: `${version}\n`, stderr: "" });
+    },
+  );
 });

@@ -2,11 +2,15 @@
 /**
  * `netmap-testbed` command line: validate and plan topologies without touching any host, read
  * back what is deployed (status), and run experiment playbooks.
+ *
+ * Each command's module is loaded only when that command runs: `run` pulls in the plotting
+ * libraries (vega, vega-lite) and `status`/`run` the SSH client, none of which `validate` and
+ * `plan` need, and loading them would multiply their start-up time.
  */
-import { runValidate } from "./validate-command";
-import { runPlan } from "./plan-command";
-import { runRun } from "./run-command";
-import { runStatus } from "./status-command";
+import { processIo, type CliIo } from "./io";
+import { packageVersion } from "./version";
+
+export type { CliIo } from "./io";
 
 const USAGE = `usage: netmap-testbed <command> [options]
 
@@ -18,30 +22,30 @@ commands:
   run PLAYBOOK [--topology FILE | --stack NAME] [--out DIR] [--check]
                             measure a deployed testbed with pkt-gen; results, manifest, report, plots
 
-Run "netmap-testbed <command> --help" for a command's options.`;
+  -V, --version             print the version of netmap-testbed
+  -h, --help                print this help
 
-export interface CliIo {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-}
+A STACK (status, run --stack) is one of the Pulumi project in the current directory (the nearest
+Pulumi.yaml at or above it). Run "netmap-testbed <command> --help" for a command's options.`;
 
-export const processIo: CliIo = {
-  out: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
-  err: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
-};
+const COMMANDS = ["validate", "plan", "status", "run"];
 
-/** Runs one CLI invocation and returns its exit code (0 ok, 1 failure, 2 usage). */
+/** Runs one CLI invocation and returns its exit code (0 ok, 1 failure, 2 usage, 130 interrupted). */
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case "validate":
-      return runValidate(rest, io);
+      return (await import("./validate-command")).runValidate(rest, io);
     case "plan":
-      return runPlan(rest, io);
+      return (await import("./plan-command")).runPlan(rest, io);
     case "status":
-      return runStatus(rest, io);
+      return (await import("./status-command")).runStatus(rest, io);
     case "run":
-      return runRun(rest, io);
+      return (await import("./run-command")).runRun(rest, io);
+    case "-V":
+    case "--version":
+      io.out(packageVersion());
+      return 0;
     case undefined:
     case "-h":
     case "--help":
@@ -49,7 +53,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       io.out(USAGE);
       return command === undefined ? 2 : 0;
     default:
-      io.err(`netmap-testbed: unknown command "${command}"\n${USAGE}`);
+      io.err(
+        `netmap-testbed: unknown ${command.startsWith("-") ? "option" : "command"} "${command}"; ` +
+          `commands: ${COMMANDS.join(", ")} (netmap-testbed --help lists them)`,
+      );
       return 2;
   }
 }

@@ -1,10 +1,18 @@
-import * as fs from "node:fs";
 import { planTestbed, planToJson, renderPlanTree, type TestbedPlan } from "../plan";
 import { stageModelSources } from "../pulumi/controller-source";
 import { checkTopology, formatIssue } from "../topology";
-import type { CliIo } from "./main";
+import { readTextInput } from "./input-file";
+import type { CliIo } from "./io";
+import { playbookGivenAsTopology } from "./playbook-hint";
+import { EXIT_INVALID, EXIT_USAGE, usageError } from "./usage-error";
 
-const USAGE = "usage: netmap-testbed plan FILE [--json]";
+const SYNOPSIS = "plan FILE [--json]";
+const USAGE = `usage: netmap-testbed ${SYNOPSIS}
+
+Prints what would be done on every host: builds, modules, VALE ports, pipes, each VM's QEMU argv.
+Never contacts a host. --json prints it for scripts (hosts[].vms[].qemuArgs are exact argv arrays).
+
+exit: 0 planned, 1 the file is invalid or cannot be read, 2 usage`;
 
 /**
  * `plan FILE [--json]`: the per-host plan, computed from the file and, for `source: { path }`,
@@ -16,24 +24,36 @@ export function runPlan(args: readonly string[], io: CliIo): number {
     return 0;
   }
   const json = args.includes("--json");
-  const files = args.filter((arg) => arg !== "--json");
-  const unknown = files.filter((arg) => arg.startsWith("-"));
-  if (files.length !== 1 || unknown.length > 0) {
-    io.err(unknown.length > 0 ? `netmap-testbed plan: unknown option ${unknown[0]}\n${USAGE}` : USAGE);
-    return 2;
+  const rest = args.filter((arg) => arg !== "--json");
+  const dashDash = rest.indexOf("--");
+  const options = dashDash === -1 ? rest : rest.slice(0, dashDash);
+  const unknown = options.find((arg) => arg.startsWith("-") && arg !== "-");
+  if (unknown !== undefined) {
+    io.err(usageError("plan", `unknown option ${unknown}`, SYNOPSIS));
+    return EXIT_USAGE;
+  }
+  const files = dashDash === -1 ? rest : [...options, ...rest.slice(dashDash + 1)];
+  if (files.length !== 1) {
+    const problem =
+      files.length === 0 ? "give a topology FILE" : `give one topology FILE, got ${files.length}`;
+    io.err(usageError("plan", problem, SYNOPSIS));
+    return EXIT_USAGE;
   }
   const [file] = files;
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (error) {
-    io.err(`${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-    return 1;
+  const input = readTextInput(file, "give a topology file");
+  if ("problem" in input) {
+    io.err(input.problem);
+    return EXIT_INVALID;
   }
-  const { model, issues } = checkTopology(text, file);
+  const hint = playbookGivenAsTopology(file, input.text);
+  if (hint !== undefined) {
+    io.err(hint);
+    return EXIT_INVALID;
+  }
+  const { model, issues } = checkTopology(input.text, file);
   if (!model || issues.length > 0) {
     for (const issue of issues) io.err(formatIssue(issue));
-    return 1;
+    return EXIT_INVALID;
   }
   let plan: TestbedPlan;
   try {
@@ -42,7 +62,7 @@ export function runPlan(args: readonly string[], io: CliIo): number {
     io.err(
       `${file}: cannot read a source on this machine: ${error instanceof Error ? error.message : String(error)}`,
     );
-    return 1;
+    return EXIT_INVALID;
   }
   io.out(json ? JSON.stringify(planToJson(plan), null, 2) : renderPlanTree(plan));
   return 0;

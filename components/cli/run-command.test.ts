@@ -1,16 +1,36 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
-import type { CliIo } from "./main";
-import { parseRunArgs, RUN_USAGE, runRun, stackTopology } from "./run-command";
+import type { CliIo } from "./io";
+import { parseRunArgs, RUN_USAGE, runRun, stackTopology, type RunCommandOptions } from "./run-command";
 
 const root = path.join(__dirname, "../..");
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+async function run(
+  argv: string[],
+  options?: RunCommandOptions,
+): Promise<{ code: number; out: string; err: string }> {
   let out = "";
   let err = "";
   const io: CliIo = { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) };
-  const code = await runRun(argv, io);
+  const code = await runRun(argv, io, options);
   return { code, out, err };
 }
+
+let tmp: string;
+beforeEach(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "nmtb-run-cli-"));
+});
+afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function write(rel: string, content: string | Buffer): string {
+  const file = path.join(tmp, rel);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, content);
+  return file;
+}
+
+const shipped = (name: string): string => path.join(root, "playbooks", `${name}.yaml`);
 
 describe("netmap-testbed run: arguments", () => {
   it("parses options with separate or inline values", () => {
@@ -33,13 +53,30 @@ describe("netmap-testbed run: arguments", () => {
     expect(await run(["--help"])).toEqual({ code: 0, out: `${RUN_USAGE}\n`, err: "" });
     const bad = await run(["--nope", "p.yaml"]);
     expect(bad.code).toBe(2);
-    expect(bad.err).toContain("unknown option --nope");
+    expect(bad.err).toBe(
+      "netmap-testbed run: unknown option --nope; usage: netmap-testbed run PLAYBOOK [--topology FILE | --stack NAME] [options] (netmap-testbed run --help lists the options)\n",
+    );
   });
 
   it("finds a stack's topology", () => {
     expect(stackTopology("lab", root)).toBe(path.join(root, "stacks/topologies/paper-2015.yaml"));
     expect(() => stackTopology("nope", root)).toThrow(/no stacks\/Pulumi.nope.yaml/);
     expect(() => stackTopology("../x", root)).toThrow(/may contain only/);
+  });
+
+  it("finds a stack of the project at or above the working directory, never this package's own", () => {
+    write("proj/Pulumi.yaml", "name: mylab\nruntime: nodejs\nstackConfigDir: config\n");
+    write("proj/config/Pulumi.dev.yaml", "config:\n  netmap-testbed:topology: topo/lab.yaml\n");
+    expect(stackTopology("dev", path.join(tmp, "proj", "sub", "dir"))).toBe(
+      path.join(tmp, "proj/topo/lab.yaml"),
+    );
+    // "lab" exists in this repository's stacks/, not in the user's project: no fallback to it.
+    expect(() => stackTopology("lab", path.join(tmp, "proj"))).toThrow(
+      `no stack "lab" in the Pulumi project ${path.join(tmp, "proj")} (no config/Pulumi.lab.yaml)`,
+    );
+    expect(() => stackTopology("lab", tmp)).toThrow(
+      `no Pulumi project: no Pulumi.yaml in ${tmp} or above; run this in your Pulumi project's directory to name a stack, or give the topology file`,
+    );
   });
 });
 
@@ -80,5 +117,131 @@ describe("netmap-testbed run --check", () => {
     } finally {
       if (saved !== undefined) process.env.SSH_AUTH_SOCK = saved;
     }
+  });
+});
+
+describe("netmap-testbed run: where the topology comes from", () => {
+  /** A shipped playbook as an installed package has it: without the repository's stacks/ beside it. */
+  function installedPlaybook(name: string): string {
+    return write(`node_modules/netmap-testbed/playbooks/${name}.yaml`, fs.readFileSync(shipped(name)));
+  }
+
+  it("a playbook's relative topology that is not there: one line saying to pass --topology or --stack", async () => {
+    const file = installedPlaybook("host-baseline");
+    const result = await run([file, "--check"], { cwd: tmp });
+    expect(result.code).toBe(1);
+    expect(result.err).toBe(
+      `${file}: its topology ../stacks/topologies/host-only.yaml is read relative to the playbook: ` +
+        `${path.join(tmp, "node_modules/netmap-testbed/stacks/topologies/host-only.yaml")}: no such file ` +
+        `(pass --topology FILE, or --stack NAME for a stack of the Pulumi project in this directory)\n`,
+    );
+  });
+
+  it("--topology and --stack override the playbook's own topology", async () => {
+    const file = installedPlaybook("host-baseline");
+    const topology = write(
+      "lab/host-only.yaml",
+      fs.readFileSync(path.join(root, "stacks/topologies/host-only.yaml")),
+    );
+    const viaFile = await run([file, "--topology", topology, "--check"], { cwd: tmp });
+    expect(viaFile).toMatchObject({ code: 0, err: "" });
+    expect(viaFile.out).toContain("on topology host-only");
+    write("Pulumi.yaml", "name: mylab\nruntime: nodejs\n");
+    write("Pulumi.bench.yaml", "config:\n  mylab:topology: lab/host-only.yaml\n");
+    const viaStack = await run([file, "--stack", "bench", "--check"], { cwd: path.join(tmp, "lab") });
+    expect(viaStack).toMatchObject({ code: 0, err: "" });
+    expect(viaStack.out).toContain("on topology host-only");
+  });
+
+  it("a --stack that is not there, or names a missing topology, is one line with the fix", async () => {
+    const file = installedPlaybook("host-baseline");
+    const none = await run([file, "--stack", "lab", "--check"], { cwd: tmp });
+    expect(none.code).toBe(1);
+    expect(none.err).toBe(
+      `--stack lab: no Pulumi project: no Pulumi.yaml in ${tmp} or above; run this in your Pulumi project's directory to name a stack, or give the topology file\n`,
+    );
+    write("Pulumi.yaml", "name: mylab\n");
+    write("Pulumi.lab.yaml", "config:\n  netmap-testbed:topology: gone.yaml\n");
+    const gone = await run([file, "--stack", "lab", "--check"], { cwd: tmp });
+    expect(gone.code).toBe(1);
+    expect(gone.err).toBe(
+      `${path.join(tmp, "gone.yaml")}: no such file (named by ${path.join(tmp, "Pulumi.lab.yaml")}; fix that setting or pass --topology FILE)\n`,
+    );
+  });
+});
+
+describe("netmap-testbed run: files and flags, one line each", () => {
+  it.each([
+    [
+      "a missing playbook",
+      () => path.join(tmp, "nope.yaml"),
+      (f: string) => `${f}: no such file (give a playbook file)`,
+    ],
+    ["a directory", () => tmp, (f: string) => `${f}: is a directory (give a playbook file)`],
+    [
+      "a binary file",
+      () => write("bin.yaml", Buffer.from([0x00, 0x01, 0x02, 0xff])),
+      (f: string) => `${f}: not a text file (binary or not UTF-8)`,
+    ],
+    [
+      "Latin-1 text",
+      () => write("latin1.yaml", Buffer.from("name: caf\xe9\n", "latin1")),
+      (f: string) => `${f}: not a text file (binary or not UTF-8)`,
+    ],
+    [
+      "a topology given as the playbook",
+      () => path.join(root, "stacks/topologies/host-only.yaml"),
+      (f: string) =>
+        `${f}: this is a topology, not a playbook; give it as --topology ${f} to a playbook, or check it with: netmap-testbed validate ${f}`,
+    ],
+  ])("%s → exit 1", async (_what, make, message) => {
+    const file = make();
+    const result = await run([file, "--check"]);
+    expect(result).toEqual({ code: 1, out: "", err: `${message(file)}\n` });
+  });
+
+  it("--topology naming a directory or a missing file", async () => {
+    const dirResult = await run([shipped("host-baseline"), "--topology", tmp, "--check"]);
+    expect(dirResult).toEqual({
+      code: 1,
+      out: "",
+      err: `${tmp}: is a directory (give --topology a topology file)\n`,
+    });
+    const missing = path.join(tmp, "x.yaml");
+    const missingResult = await run([shipped("host-baseline"), "--topology", missing, "--check"]);
+    expect(missingResult.err).toBe(`${missing}: no such file (give --topology a topology file)\n`);
+  });
+
+  it("--identity, --host-key-file and --out that cannot be used are refused before any host is contacted", async () => {
+    const playbook = shipped("host-baseline");
+    const key = write("id", "key");
+    expect(await run([playbook, "--identity", tmp], { env: {} })).toEqual({
+      code: 1,
+      out: "",
+      err: `netmap-testbed run: --identity ${tmp}: is a directory (give --identity an SSH private key file)\n`,
+    });
+    const noKeys = path.join(tmp, "keys");
+    expect(await run([playbook, "--identity", key, "--host-key-file", noKeys], { env: {} })).toEqual({
+      code: 1,
+      out: "",
+      err: `netmap-testbed run: --host-key-file ${noKeys}: no such file (give --host-key-file a file of host keys)\n`,
+    });
+    expect(await run([playbook, "--identity", key, "--out", key], { env: {} })).toEqual({
+      code: 1,
+      out: "",
+      err: `netmap-testbed run: --out ${key}: not a directory (give --out a directory)\n`,
+    });
+  });
+
+  it("missing credentials name every way to give them; a stale SSH_AUTH_SOCK is said to be one", async () => {
+    const stale = path.join(tmp, "agent.sock");
+    const result = await run([shipped("host-baseline")], { env: { SSH_AUTH_SOCK: stale } });
+    expect(result).toEqual({
+      code: 2,
+      out: "",
+      err:
+        "netmap-testbed run: no SSH credentials: give --identity FILE (a private key the hosts accept), " +
+        `or start an ssh-agent holding it and export SSH_AUTH_SOCK (SSH_AUTH_SOCK=${stale} is not a socket (a stale agent?))\n`,
+    });
   });
 });

@@ -2,22 +2,27 @@
  * `netmap-testbed run PLAYBOOK`: validates the playbook against its topology, then measures the
  * deployed testbed over SSH and writes results/<timestamp>-<playbook>/ (docs/playbooks.md).
  */
-import { existsSync, readFileSync } from "node:fs";
-import * as path from "node:path";
+import { readFileSync, statSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
-import type { HostCredentials } from "../host";
+import type { HostCredentials } from "../host/session";
 import { checkPlaybook } from "../playbooks/check";
 import { parseHostKeyFile, type KnownMachineKey } from "../playbooks/host-keys";
-import { runPlaybook } from "../playbooks/runner";
-import { packageRoot } from "../pulumi/package-root";
 import { formatIssue } from "../topology/errors";
-import type { CliIo } from "./main";
+import { readTextInput } from "./input-file";
+import type { CliIo } from "./io";
+import { findStackTopology } from "./pulumi-project";
+import { resolveRunTopology } from "./run-topology";
+import { noCredentialsMessage, sshAgent } from "./ssh-credentials";
+import { EXIT_INVALID, EXIT_USAGE, usageError } from "./usage-error";
+
+const SYNOPSIS = "run PLAYBOOK [--topology FILE | --stack NAME] [options]";
 
 export const RUN_USAGE = `usage: netmap-testbed run PLAYBOOK [--topology FILE | --stack NAME] [--out DIR] [--pkt-gen PATH]
                           [--identity FILE] [--host-key-file FILE] [--guest-user NAME] [--check]
 
   --topology FILE       use this topology instead of the playbook's "topology"
-  --stack NAME          use the topology of stacks/Pulumi.NAME.yaml (netmap-testbed:topology)
+  --stack NAME          use the topology of the stack NAME of the Pulumi project in this directory
+                        (the nearest Pulumi.yaml above; its Pulumi.NAME.yaml's netmap-testbed:topology)
   --out DIR             parent of the results directory (default: results)
   --pkt-gen PATH        pkt-gen on the hosts and guests (default: the installed
                         /opt/netmap-testbed/bin/pkt-gen, else pkt-gen on their PATH)
@@ -25,6 +30,9 @@ export const RUN_USAGE = `usage: netmap-testbed run PLAYBOOK [--topology FILE | 
   --host-key-file FILE  host keys of guests and local-lab hosts: lines "NAME [ADDRESS:PORT] TYPE BASE64"
   --guest-user NAME     login user in guests (default: netmap, with password-less sudo)
   --check               validate the playbook and its topology only; contact no host
+
+The playbook's own "topology" is relative to the playbook file; the shipped playbooks name the
+repository's stacks/topologies/, which an installed package does not have: pass --topology or --stack.
 
 exit status: 0 all measured, 1 invalid input or a failed measurement, 2 usage, 130 interrupted (Ctrl-C)`;
 
@@ -38,6 +46,14 @@ interface RunArgs {
   hostKeyFile?: string;
   guestUser?: string;
   check: boolean;
+}
+
+/** Hooks for tests; the command itself needs none. */
+export interface RunCommandOptions {
+  /** Where a --stack is looked up (the nearest Pulumi.yaml at or above). Defaults to process.cwd(). */
+  readonly cwd?: string;
+  /** Process environment (SSH_AUTH_SOCK). Defaults to process.env. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 const VALUE_FLAGS: Readonly<Record<string, keyof RunArgs>> = {
@@ -79,67 +95,93 @@ export function parseRunArgs(args: readonly string[]): RunArgs | string {
   return { ...parsed, playbook: positional[0] };
 }
 
-/** The topology file named by stacks/Pulumi.NAME.yaml, looked up from the working directory, else the package. */
+/** The topology file a stack of the Pulumi project at or above `cwd` names; throws when there is none. */
 export function stackTopology(stack: string, cwd = process.cwd()): string {
-  if (!/^[A-Za-z0-9_.-]+$/.test(stack))
-    throw new Error(`stack name "${stack}" may contain only letters, digits, ".", "_", "-"`);
-  const roots = [cwd, packageRoot()];
-  for (const root of roots) {
-    const file = path.join(root, "stacks", `Pulumi.${stack}.yaml`);
-    if (!existsSync(file)) continue;
-    const config = (parseYaml(readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null)
-      ?.config;
-    const topology = config?.["netmap-testbed:topology"];
-    if (typeof topology !== "string") throw new Error(`${file}: no netmap-testbed:topology setting`);
-    return path.isAbsolute(topology) ? topology : path.join(root, topology);
-  }
-  throw new Error(`no stacks/Pulumi.${stack}.yaml in ${roots.join(" or ")}`);
+  const found = findStackTopology(stack, cwd);
+  if (typeof found === "string") throw new Error(found);
+  return found.file;
 }
 
-function credentials(args: RunArgs, env: NodeJS.ProcessEnv): HostCredentials | string {
+/** Credentials, or the one-line problem and its exit status (a missing way to log in is usage). */
+function credentials(
+  args: RunArgs,
+  env: NodeJS.ProcessEnv,
+): HostCredentials | { problem: string; exit: number } {
+  const agent = sshAgent(env);
   if (args.identity !== undefined) {
-    try {
-      return {
-        privateKey: readFileSync(args.identity, "utf8"),
-        ...(env.SSH_AUTH_SOCK ? { agent: env.SSH_AUTH_SOCK } : {}),
-      };
-    } catch (error) {
-      return `cannot read --identity ${args.identity}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`;
-    }
+    const key = readTextInput(args.identity, "give --identity an SSH private key file");
+    if ("problem" in key) return { problem: `--identity ${key.problem}`, exit: EXIT_INVALID };
+    return { privateKey: key.text, ...(agent.socket ? { agent: agent.socket } : {}) };
   }
-  if (env.SSH_AUTH_SOCK) return { agent: env.SSH_AUTH_SOCK };
-  return "no SSH credentials: give --identity FILE or run an ssh-agent ($SSH_AUTH_SOCK)";
+  if (agent.socket) return { agent: agent.socket };
+  return { problem: noCredentialsMessage("", agent.note), exit: EXIT_USAGE };
+}
+
+/** A topology file given as the PLAYBOOK: one line pointing at the right use, not its many "errors". */
+function topologyGivenAsPlaybook(file: string, text: string): string | undefined {
+  try {
+    const document = parseYaml(text) as { apiVersion?: unknown } | null;
+    if (document?.apiVersion !== "netmap-testbed/v1") return undefined;
+  } catch {
+    return undefined;
+  }
+  return `${file}: this is a topology, not a playbook; give it as --topology ${file} to a playbook, or check it with: netmap-testbed validate ${file}`;
+}
+
+/** `--out DIR` must be a directory (or not exist yet): said before any host is contacted. */
+function outDirProblem(out: string | undefined): string | undefined {
+  if (out === undefined) return undefined;
+  try {
+    return statSync(out).isDirectory() ? undefined : `--out ${out}: not a directory (give --out a directory)`;
+  } catch {
+    return undefined; // Made when the first result is written.
+  }
 }
 
 /** Runs `run`; resolves with the exit code. Installs a SIGINT handler while measuring. */
-export async function runRun(args: readonly string[], io: CliIo): Promise<number> {
+export async function runRun(
+  args: readonly string[],
+  io: CliIo,
+  options: RunCommandOptions = {},
+): Promise<number> {
   if (args.includes("--help") || args.includes("-h")) {
     io.out(RUN_USAGE);
     return 0;
   }
   const parsed = parseRunArgs(args);
   if (typeof parsed === "string") {
-    io.err(`netmap-testbed run: ${parsed}\n${RUN_USAGE}`);
-    return 2;
+    io.err(usageError("run", parsed, SYNOPSIS));
+    return EXIT_USAGE;
   }
-  let text: string;
-  try {
-    text = readFileSync(parsed.playbook, "utf8");
-  } catch (error) {
-    io.err(`${parsed.playbook}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-    return 1;
+  const cwd = options.cwd ?? process.cwd();
+  const playbook = readTextInput(parsed.playbook, "give a playbook file");
+  if ("problem" in playbook) {
+    io.err(playbook.problem);
+    return EXIT_INVALID;
   }
-  let topologyFile = parsed.topology;
-  try {
-    if (parsed.stack !== undefined) topologyFile = stackTopology(parsed.stack);
-  } catch (error) {
-    io.err(`netmap-testbed run: ${(error as Error).message}`);
-    return 1;
+  const misuse = topologyGivenAsPlaybook(parsed.playbook, playbook.text);
+  if (misuse !== undefined) {
+    io.err(misuse);
+    return EXIT_INVALID;
   }
-  const { model, issues } = checkPlaybook(text, parsed.playbook, topologyFile ? { topologyFile } : {});
+  const topology = resolveRunTopology(parsed, parsed.playbook, playbook.text, cwd);
+  if (topology !== undefined && "problem" in topology) {
+    io.err(topology.problem);
+    return EXIT_INVALID;
+  }
+  const { model, issues } = checkPlaybook(
+    playbook.text,
+    parsed.playbook,
+    topology === undefined
+      ? {}
+      : {
+          topologyFile: topology.file,
+          readFile: (file) => (file === topology.file ? topology.text : readFileSync(file, "utf8")),
+        },
+  );
   if (!model) {
     for (const issue of issues) io.err(formatIssue(issue));
-    return 1;
+    return EXIT_INVALID;
   }
   const measurements = model.runs.reduce((n, run) => n + run.sizes.length * run.repetitions, 0);
   if (parsed.check) {
@@ -148,20 +190,32 @@ export async function runRun(args: readonly string[], io: CliIo): Promise<number
     );
     return 0;
   }
-  const creds = credentials(parsed, process.env);
-  if (typeof creds === "string") {
-    io.err(`netmap-testbed run: ${creds}`);
-    return 2;
+  const outProblem = outDirProblem(parsed.out);
+  if (outProblem !== undefined) {
+    io.err(`netmap-testbed run: ${outProblem}`);
+    return EXIT_INVALID;
+  }
+  const creds = credentials(parsed, options.env ?? process.env);
+  if ("problem" in creds) {
+    io.err(`netmap-testbed run: ${creds.problem}`);
+    return creds.exit;
   }
   let knownKeys: Map<string, KnownMachineKey> | undefined;
   if (parsed.hostKeyFile !== undefined) {
+    const keys = readTextInput(parsed.hostKeyFile, "give --host-key-file a file of host keys");
+    if ("problem" in keys) {
+      io.err(`netmap-testbed run: --host-key-file ${keys.problem}`);
+      return EXIT_INVALID;
+    }
     try {
-      knownKeys = parseHostKeyFile(readFileSync(parsed.hostKeyFile, "utf8"), parsed.hostKeyFile);
+      knownKeys = parseHostKeyFile(keys.text, parsed.hostKeyFile);
     } catch (error) {
       io.err(`netmap-testbed run: ${(error as Error).message}`);
-      return 1;
+      return EXIT_INVALID;
     }
   }
+  // Loaded only to measure: the runner brings the SSH client and the plotting libraries.
+  const { runPlaybook } = await import("../playbooks/runner");
   const controller = new AbortController();
   const onSigint = (): void => {
     if (controller.signal.aborted) {
@@ -186,12 +240,13 @@ export async function runRun(args: readonly string[], io: CliIo): Promise<number
       progress: (line) => io.err(line),
       log: (line) => io.err(`warning: ${line}`),
     });
-    io.out(`results: ${result.dir}`);
+    if (result.dir !== undefined) io.out(`results: ${result.dir}`);
+    else io.err("netmap-testbed run: nothing was measured; no results directory written");
     if (result.interrupted) return 130;
     return result.failed > 0 ? 1 : 0;
   } catch (error) {
     io.err(`netmap-testbed run: ${(error as Error).message}`);
-    return 1;
+    return controller.signal.aborted ? 130 : 1;
   } finally {
     process.removeListener("SIGINT", onSigint);
   }

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { statusTopologyYaml, TEST_HOST_KEY } from "../status/test-fixtures";
+import { statusTopologyYaml, TEST_HOST_KEY } from "../../test/support/status-test-fixtures";
 import { statusCommand } from "./status-command";
 import { captureIo } from "../../test/support/cli-capture";
 
@@ -41,13 +41,62 @@ describe("status: arguments", () => {
     [["--bogus", "x"], /unknown option --bogus/],
     [["x.yaml", "--identity"], /--identity needs a value/],
     [["x.yaml", "--connect-timeout", "0"], /--connect-timeout 0/],
-    [["missing.yaml"], /missing.yaml: no such topology file/],
-    [["nosuchstack"], /neither a topology file nor a stack/],
-  ])("%j → exit 2", async (args, message) => {
+  ])("%j → exit 2, one line", async (args, message) => {
     const c = captureIo();
     expect(await statusCommand(args, c.io, { cwd: dir, env: {} })).toBe(2);
     expect(c.err()).toMatch(message);
     expect(c.err()).toContain("usage: netmap-testbed status");
+    expect(c.err().split("\n")).toHaveLength(1);
+  });
+
+  // Files and stacks that are not there are invalid input (exit 1), said in one line with the fix.
+  it.each([
+    [["missing.yaml"], /^missing.yaml: no such file \(give a topology file, or the name of a stack/],
+    [["stacks/x.yaml"], /^stacks\/x.yaml: no such file \(give a topology file/],
+    [
+      ["nosuchstack"],
+      /^nosuchstack: not a file, and as a stack: no Pulumi project: no Pulumi.yaml in .* or above; run this in your Pulumi project's directory/,
+    ],
+  ])("%j → exit 1, one line with the fix", async (args, message) => {
+    const c = captureIo();
+    expect(await statusCommand(args, c.io, { cwd: dir, env: {} })).toBe(1);
+    expect(c.err()).toMatch(message);
+    expect(c.err().split("\n")).toHaveLength(1);
+  });
+
+  it("a directory or a binary file is refused in one line, without its bytes", async () => {
+    write("sub/keep", "");
+    const binary = write("image.yaml", "");
+    fs.writeFileSync(binary, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x00, 0xff, 0xfe]));
+    for (const [target, message] of [
+      [path.join(dir, "sub"), `${path.join(dir, "sub")}: is a directory (give a topology file`],
+      [binary, `${binary}: not a text file (binary or not UTF-8)`],
+    ]) {
+      const c = captureIo();
+      expect(await statusCommand([target], c.io, { cwd: dir, env: {} })).toBe(1);
+      expect(c.err()).toContain(message);
+      expect(c.err()).not.toMatch(/EISDIR|ENOENT|ELF/);
+      expect(c.err().split("\n")).toHaveLength(1);
+    }
+  });
+
+  it("a playbook given as the topology points at run --check", async () => {
+    const file = write(
+      "p.yaml",
+      "apiVersion: netmap-testbed/playbook-v1\nname: p\ntopology: t.yaml\nruns: []\n",
+    );
+    const c = captureIo();
+    expect(await statusCommand([file], c.io, { cwd: dir, env: {} })).toBe(1);
+    expect(c.err()).toBe(
+      `${file}: this is a playbook, not a topology; check it with: netmap-testbed run ${file} --check`,
+    );
+  });
+
+  it("a --lab-state that does not exist is refused before anything else", async () => {
+    const file = write("t.yaml", LAB_TOPOLOGY);
+    const c = captureIo();
+    expect(await statusCommand([file, "--lab-state", path.join(dir, "nolab")], c.io, { env: {} })).toBe(1);
+    expect(c.err()).toMatch(/--lab-state .*nolab: no such directory \(give the lab root/);
   });
 
   it("--help prints the usage and exits 0", async () => {
@@ -64,11 +113,12 @@ describe("status: arguments", () => {
     expect(c.err()).toContain("hosts: lab1");
   });
 
-  it("an unreadable --identity is a usage error", async () => {
+  it("an unreadable --identity is invalid input, said with the fix", async () => {
     const file = write("t.yaml", LAB_TOPOLOGY);
     const c = captureIo();
-    expect(await statusCommand([file, "--identity", path.join(dir, "nokey")], c.io, { env: {} })).toBe(2);
-    expect(c.err()).toMatch(/--identity .*nokey: cannot read: ENOENT/);
+    expect(await statusCommand([file, "--identity", path.join(dir, "nokey")], c.io, { env: {} })).toBe(1);
+    expect(c.err()).toMatch(/--identity .*nokey: no such file \(give --identity an SSH private key file\)$/);
+    expect(c.err()).not.toContain("ENOENT");
   });
 
   it("an invalid topology exits 1 with its problems", async () => {
@@ -112,12 +162,40 @@ describe("status: localLab hosts", () => {
     expect(c.out()).toContain("demo-lab1/");
   });
 
-  it("a stack without netmap-testbed:topology is a usage error", async () => {
+  it("a stack without netmap-testbed:topology is invalid input, said with the setting to add", async () => {
     write("proj/Pulumi.yaml", "name: p\nstackConfigDir: stacks\n");
     write("proj/stacks/Pulumi.demo.yaml", "config:\n  other: 1\n");
     const c = captureIo();
-    expect(await statusCommand(["demo"], c.io, { cwd: path.join(dir, "proj"), env: {} })).toBe(2);
-    expect(c.err()).toContain("no netmap-testbed:topology");
+    expect(await statusCommand(["demo"], c.io, { cwd: path.join(dir, "proj"), env: {} })).toBe(1);
+    expect(c.err()).toContain("no netmap-testbed:topology or p:topology in its config");
+    expect(c.err()).toContain("pulumi config set --stack demo netmap-testbed:topology PATH");
+  });
+
+  it("reads the stack of the user's project (its own name as the config namespace), not this package's", async () => {
+    write("proj/Pulumi.yaml", "name: mylab\nruntime: nodejs\n");
+    write("proj/Pulumi.dev.yaml", "config:\n  mylab:topology: lab.yaml\n");
+    write("proj/lab.yaml", LAB_TOPOLOGY);
+    const c = captureIo();
+    expect(
+      await statusCommand(["dev", "--json"], c.io, { cwd: path.join(dir, "proj"), env: {}, home: dir }),
+    ).toBe(1);
+    expect((JSON.parse(c.out()) as { topology: string }).topology).toBe("lab-only");
+    // "lab" is a stack of this repository's own project, but not of the user's.
+    const other = captureIo();
+    expect(await statusCommand(["lab"], other.io, { cwd: path.join(dir, "proj"), env: {} })).toBe(1);
+    expect(other.err()).toMatch(
+      /no stack "lab" in the Pulumi project .*proj \(no Pulumi.lab.yaml\); create it with "pulumi stack init lab"/,
+    );
+  });
+
+  it("a stack whose topology file is missing says which setting names it", async () => {
+    write("proj/Pulumi.yaml", "name: p\nstackConfigDir: stacks\n");
+    write("proj/stacks/Pulumi.demo.yaml", "config:\n  netmap-testbed:topology: gone.yaml\n");
+    const c = captureIo();
+    expect(await statusCommand(["demo"], c.io, { cwd: path.join(dir, "proj"), env: {} })).toBe(1);
+    expect(c.err()).toBe(
+      `${path.join(dir, "proj/gone.yaml")}: no such file (the topology of stack demo; fix its netmap-testbed:topology setting)`,
+    );
   });
 
   it("uses host.json from --lab-state (port, pinned key, the lab's own client key) and reports it unreachable", async () => {
@@ -148,7 +226,7 @@ describe("status: localLab hosts", () => {
 });
 
 describe("status: remote hosts", () => {
-  it("without credentials every host is reported, none is contacted", async () => {
+  it("without credentials it says so with the fix (not unreachable) and contacts no host", async () => {
     const file = write(
       "t.yaml",
       statusTopologyYaml([
@@ -157,22 +235,44 @@ describe("status: remote hosts", () => {
       ]),
     );
     const c = captureIo();
-    expect(await statusCommand([file], c.io, { env: {} })).toBe(1);
-    expect(c.out()).toContain("host h1: unreachable: host h1: no SSH credentials: pass --identity FILE");
-    expect(c.out()).toContain("host h2: unreachable");
-    expect(c.out()).toContain("2 hosts: 0 without drift, 0 with drift, 2 unreachable or unreadable");
+    const started = Date.now();
+    expect(await statusCommand([file], c.io, { env: {} })).toBe(2);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(c.out()).toBe("");
+    expect(c.err()).toBe(
+      "netmap-testbed status: no SSH credentials for hosts h1, h2: give --identity FILE (a private key the hosts accept), or start an ssh-agent holding it and export SSH_AUTH_SOCK",
+    );
+    expect(c.err()).not.toContain("unreachable");
+  });
+
+  it("a stale SSH_AUTH_SOCK counts as no agent, and the message says so", async () => {
+    const file = write(
+      "t.yaml",
+      statusTopologyYaml([{ name: "h1", address: "192.0.2.11", hostKey: TEST_HOST_KEY }]),
+    );
+    const c = captureIo();
+    const stale = path.join(dir, "agent.gone");
+    expect(await statusCommand([file], c.io, { env: { SSH_AUTH_SOCK: stale } })).toBe(2);
+    expect(c.err()).toContain(`no SSH credentials for host h1:`);
+    expect(c.err()).toContain(`(SSH_AUTH_SOCK=${stale} is not a socket (a stale agent?))`);
   });
 
   it("--host selects hosts", async () => {
+    // Port 1 on the loopback refuses at once: each selected host is contacted and reported unreachable.
     const file = write(
       "t.yaml",
       statusTopologyYaml([
-        { name: "h1", address: "192.0.2.11", hostKey: TEST_HOST_KEY },
-        { name: "h2", address: "192.0.2.12", hostKey: TEST_HOST_KEY },
+        { name: "h1", address: "127.0.0.1", port: 1, hostKey: TEST_HOST_KEY },
+        { name: "h2", address: "127.0.0.1", port: 1, hostKey: TEST_HOST_KEY },
       ]),
     );
+    const key = write("id", "not a key, never used: the connection is refused first");
     const c = captureIo();
-    expect(await statusCommand([file, "--json", "--host=h2"], c.io, { env: {} })).toBe(1);
+    expect(
+      await statusCommand([file, "--json", "--host=h2", "--identity", key, "--connect-timeout", "2"], c.io, {
+        env: {},
+      }),
+    ).toBe(1);
     expect((JSON.parse(c.out()) as { hosts: { name: string }[] }).hosts.map((h) => h.name)).toEqual(["h2"]);
   });
 });

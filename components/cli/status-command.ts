@@ -1,13 +1,11 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parse as parseYaml } from "yaml";
 import { HostConnectionError } from "../host/errors";
 import { HostSessionPool } from "../host/pool";
 import type { HostCredentials, HostSessionOptions } from "../host/session";
 import { planTestbed, type HostPlan, type TestbedPlan } from "../plan";
 import { stageModelSources } from "../pulumi/controller-source";
-import { packageRoot } from "../pulumi/package-root";
 import {
   computeDrift,
   readHostStatus,
@@ -17,7 +15,15 @@ import {
   type HostStatusReport,
 } from "../status";
 import { checkTopology, formatIssue } from "../topology";
-import type { CliIo } from "./main";
+import { readTextInput } from "./input-file";
+import type { CliIo } from "./io";
+import { findLabHost } from "./lab-host";
+import { playbookGivenAsTopology } from "./playbook-hint";
+import { findStackTopology } from "./pulumi-project";
+import { noCredentialsMessage, sshAgent } from "./ssh-credentials";
+import { EXIT_INVALID, EXIT_USAGE, usageError } from "./usage-error";
+
+const SYNOPSIS = "status TOPOLOGY.yaml|STACK [options]";
 
 const USAGE = `usage: netmap-testbed status TOPOLOGY.yaml|STACK [--json] [--identity FILE] [--host NAME]...
                              [--lab-state DIR] [--connect-timeout SECONDS]
@@ -26,7 +32,8 @@ Reads back what is really on each host (modules, netmap parameters, NIC drivers,
 and their QEMU argv, builds) over one SSH connection per host, all hosts at once, and prints the
 drift against the topology: missing, extra, different.
 
-  STACK               a stack name: its stacks/Pulumi.STACK.yaml names the topology (netmap-testbed:topology)
+  STACK               a stack of the Pulumi project in this directory (the nearest Pulumi.yaml at or
+                      above it): its Pulumi.STACK.yaml names the topology (netmap-testbed:topology)
   --json              print {"topology","hosts":[{"name","reachable","error"?,"observed","drift"}]}
   --identity FILE     SSH private key (default: the agent at $SSH_AUTH_SOCK; lab hosts: their own key)
   --host NAME         only this host (repeatable)
@@ -34,7 +41,7 @@ drift against the topology: missing, extra, different.
                       state dir or the lab root (default with a STACK: ~/.cache/netmap-testbed/lab)
   --connect-timeout S seconds to get an SSH connection to a host (default 10)
 
-exit: 0 no drift, 1 drift or a host unreachable/unreadable, 2 usage`;
+exit: 0 no drift, 1 drift, a host unreachable/unreadable or invalid input, 2 usage (no credentials too)`;
 
 /** Hooks for tests; the command itself needs none. */
 export interface StatusCommandOptions {
@@ -115,124 +122,17 @@ function parseArgs(args: readonly string[]): ParsedArgs | "help" {
   return { ...parsed, target: positional[0] };
 }
 
-/** The nearest directory at or above `start` with a Pulumi.yaml, else this package's root. */
-function projectDir(start: string): string {
-  let dir = path.resolve(start);
-  for (;;) {
-    if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) return packageRoot();
-    dir = parent;
-  }
-}
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return value !== null && typeof value === "object" && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-}
-
-/** A topology file, or the topology a stack's config names. */
-function resolveTarget(target: string, cwd: string): { file: string; stack?: string } {
+/** The topology file given, or the one a stack's config names; or the one-line problem. */
+function resolveTarget(target: string, cwd: string): { file: string; stack?: string } | string {
   const direct = path.resolve(cwd, target);
-  if (fs.existsSync(direct) && fs.statSync(direct).isFile()) return { file: direct };
+  const fix = "give a topology file, or the name of a stack of the Pulumi project in this directory";
+  if (fs.existsSync(direct)) return { file: direct };
   if (/\.ya?ml$/i.test(target) || target.includes("/") || !/^[A-Za-z0-9_.-]+$/.test(target)) {
-    throw new UsageError(`${target}: no such topology file`);
+    return `${target}: no such file (${fix})`;
   }
-  const project = projectDir(cwd);
-  const projectConfig = asRecord(parseYaml(fs.readFileSync(path.join(project, "Pulumi.yaml"), "utf8")));
-  const configDir = typeof projectConfig?.stackConfigDir === "string" ? projectConfig.stackConfigDir : ".";
-  const stackFile = path.join(project, configDir, `Pulumi.${target}.yaml`);
-  if (!fs.existsSync(stackFile)) {
-    throw new UsageError(`${target}: neither a topology file nor a stack (no ${stackFile})`);
-  }
-  const config = asRecord(asRecord(parseYaml(fs.readFileSync(stackFile, "utf8")))?.config);
-  const topology = config?.["netmap-testbed:topology"];
-  if (typeof topology !== "string" || topology === "") {
-    throw new UsageError(`${stackFile}: no netmap-testbed:topology in its config`);
-  }
-  return { file: path.resolve(project, topology), stack: target };
-}
-
-/** What boot-host.sh records in a lab host's state dir (host.json). */
-interface LabEndpoint {
-  readonly address: string;
-  readonly port: number;
-  readonly user: string;
-  readonly hostKey: string;
-  readonly privateKeyPath: string | null;
-  readonly file: string;
-}
-
-function readLabHostJson(file: string): (LabEndpoint & { name: string }) | undefined {
-  let data: Record<string, unknown> | undefined;
-  try {
-    data = asRecord(JSON.parse(fs.readFileSync(file, "utf8")));
-  } catch {
-    return undefined;
-  }
-  if (
-    !data ||
-    typeof data.sshPort !== "number" ||
-    typeof data.hostKey !== "string" ||
-    typeof data.address !== "string"
-  ) {
-    return undefined;
-  }
-  return {
-    name: typeof data.name === "string" ? data.name : "",
-    address: data.address,
-    port: data.sshPort,
-    user: typeof data.user === "string" ? data.user : "root",
-    hostKey: data.hostKey,
-    privateKeyPath: typeof data.privateKeyPath === "string" ? data.privateKeyPath : null,
-    file,
-  };
-}
-
-/**
- * A booted lab host's endpoint. LocalLabHost names its state dir `STACK-HOST` under the lab root;
- * `--lab-state` may be that root or one host's state dir.
- */
-function findLabHost(
-  host: string,
-  labState: string | undefined,
-  stack: string | undefined,
-  home: string,
-  labHostCount: number,
-): LabEndpoint | string {
-  const root = labState ?? (stack ? path.join(home, ".cache", "netmap-testbed", "lab") : undefined);
-  if (root === undefined) {
-    return (
-      `host ${host} is a localLab host: its SSH port and host key exist only once it is booted; ` +
-      `pass --lab-state DIR (the lab root ~/.cache/netmap-testbed/lab or the host's state dir, where ` +
-      `kernel-builds/lab/boot-host.sh writes host.json), or name the stack instead of the topology file`
-    );
-  }
-  const own = readLabHostJson(path.join(root, "host.json"));
-  if (own && (own.name === host || own.name.endsWith(`-${host}`) || labHostCount === 1)) return own;
-  const candidates = [path.join(root, host, "host.json")];
-  if (stack) candidates.push(path.join(root, `${stack}-${host}`, "host.json"));
-  for (const file of candidates) {
-    const found = readLabHostJson(file);
-    if (found) return found;
-  }
-  if (!stack) {
-    let entries: string[] = [];
-    try {
-      entries = fs.readdirSync(root).filter((entry) => entry.endsWith(`-${host}`));
-    } catch {
-      entries = [];
-    }
-    const found = entries
-      .map((entry) => readLabHostJson(path.join(root, entry, "host.json")))
-      .filter((entry): entry is LabEndpoint & { name: string } => entry !== undefined);
-    if (found.length === 1) return found[0];
-    if (found.length > 1) {
-      return `host ${host}: several lab hosts under ${root} match (${found.map((f) => f.file).join(", ")}); pass that host's state dir with --lab-state`;
-    }
-  }
-  return `host ${host} is a localLab host and no booted lab host was found under ${root} (no host.json${stack ? ` in ${stack}-${host}/` : ""}): boot it (npx pulumi up) or pass --lab-state DIR`;
+  const found = findStackTopology(target, cwd);
+  if (typeof found === "string") return `${target}: not a file, and as a stack: ${found}`;
+  return { file: found.file, stack: target };
 }
 
 function credentialsFor(
@@ -258,6 +158,12 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Where and as whom one host is read, or why it cannot be (reported for that host alone). */
+type HostAccess =
+  | { readonly host: HostPlan; readonly session: HostSessionOptions }
+  | { readonly host: HostPlan; readonly unreachable: string }
+  | { readonly host: HostPlan; readonly noCredentials: true };
+
 /** `status TOPOLOGY|STACK`; see {@link USAGE}. Hosts are read in parallel; a failing host is reported, not thrown. */
 export async function statusCommand(
   args: readonly string[],
@@ -267,8 +173,6 @@ export async function statusCommand(
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   let parsed: ParsedArgs;
-  let target: { file: string; stack?: string };
-  let identity: string | undefined;
   try {
     const result = parseArgs(args);
     if (result === "help") {
@@ -276,35 +180,51 @@ export async function statusCommand(
       return 0;
     }
     parsed = result;
-    target = resolveTarget(parsed.target, cwd);
-    if (parsed.identity !== undefined) {
-      try {
-        identity = fs.readFileSync(path.resolve(cwd, parsed.identity), "utf8");
-      } catch (error) {
-        throw new UsageError(
-          `--identity ${parsed.identity}: cannot read: ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`,
-        );
-      }
-    }
   } catch (error) {
     if (error instanceof UsageError) {
-      io.err(`netmap-testbed status: ${error.message}\n${USAGE}`);
-      return 2;
+      io.err(usageError("status", error.message, SYNOPSIS));
+      return EXIT_USAGE;
     }
     throw error;
   }
-
-  let text: string;
-  try {
-    text = fs.readFileSync(target.file, "utf8");
-  } catch (error) {
-    io.err(`${target.file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`);
-    return 1;
+  const target = resolveTarget(parsed.target, cwd);
+  if (typeof target === "string") {
+    io.err(target);
+    return EXIT_INVALID;
   }
-  const { model, issues } = checkTopology(text, target.file);
+  let identity: string | undefined;
+  if (parsed.identity !== undefined) {
+    const key = readTextInput(path.resolve(cwd, parsed.identity), "give --identity an SSH private key file");
+    if ("problem" in key) {
+      io.err(`netmap-testbed status: --identity ${key.problem}`);
+      return EXIT_INVALID;
+    }
+    identity = key.text;
+  }
+  if (parsed.labState !== undefined && !fs.existsSync(path.resolve(cwd, parsed.labState))) {
+    io.err(
+      `netmap-testbed status: --lab-state ${parsed.labState}: no such directory (give the lab root or a lab host's state directory)`,
+    );
+    return EXIT_INVALID;
+  }
+
+  const fix = target.stack
+    ? `the topology of stack ${target.stack}; fix its netmap-testbed:topology setting`
+    : "give a topology file";
+  const input = readTextInput(target.file, fix);
+  if ("problem" in input) {
+    io.err(input.problem);
+    return EXIT_INVALID;
+  }
+  const hint = playbookGivenAsTopology(target.file, input.text);
+  if (hint !== undefined) {
+    io.err(hint);
+    return EXIT_INVALID;
+  }
+  const { model, issues } = checkTopology(input.text, target.file);
   if (!model || issues.length > 0) {
     for (const issue of issues) io.err(formatIssue(issue));
-    return 1;
+    return EXIT_INVALID;
   }
   let plan: TestbedPlan;
   try {
@@ -312,42 +232,38 @@ export async function statusCommand(
     plan = planTestbed(stageModelSources(model).model);
   } catch (error) {
     io.err(`${target.file}: cannot read a source on this machine: ${errorMessage(error)}`);
-    return 1;
+    return EXIT_INVALID;
   }
   const unknown = parsed.hosts.filter((name) => !plan.hosts.some((host) => host.name === name));
   if (unknown.length > 0) {
     io.err(
-      `netmap-testbed status: no host ${unknown.join(", ")} in ${target.file} (hosts: ${plan.hosts.map((h) => h.name).join(", ")})`,
+      usageError(
+        "status",
+        `no host ${unknown.join(", ")} in ${target.file} (hosts: ${plan.hosts.map((h) => h.name).join(", ")})`,
+        SYNOPSIS,
+      ),
     );
-    return 2;
+    return EXIT_USAGE;
   }
   const selected = plan.hosts.filter((host) => parsed.hosts.length === 0 || parsed.hosts.includes(host.name));
   const labHostCount = plan.hosts.filter((host) => host.spec.access.kind === "localLab").length;
-  const agent = env.SSH_AUTH_SOCK && env.SSH_AUTH_SOCK !== "" ? env.SSH_AUTH_SOCK : undefined;
-  const pool = new HostSessionPool({ connectTimeoutMs: parsed.connectTimeoutMs, connectAttempts: 3 });
+  const agent = sshAgent(env);
 
-  const readOne = async (host: HostPlan): Promise<HostStatusReport> => {
-    const unreachable = (error: string): HostStatusReport => ({
-      name: host.name,
-      reachable: false,
-      error,
-      observed: null,
-      drift: [],
-    });
+  const accessOf = (host: HostPlan): HostAccess => {
     const access = host.spec.access;
-    let sessionOptions: Omit<HostSessionOptions, "credentials">;
+    let endpoint: Omit<HostSessionOptions, "credentials">;
     let labKeyPath: string | null = null;
     if (access.kind === "localLab") {
       const lab = findLabHost(
         host.name,
-        parsed.labState,
+        parsed.labState === undefined ? undefined : path.resolve(cwd, parsed.labState),
         target.stack,
         options.home ?? os.homedir(),
         labHostCount,
       );
-      if (typeof lab === "string") return unreachable(lab);
+      if (typeof lab === "string") return { host, unreachable: lab };
       labKeyPath = lab.privateKeyPath;
-      sessionOptions = {
+      endpoint = {
         name: host.name,
         address: lab.address,
         port: lab.port,
@@ -355,25 +271,35 @@ export async function statusCommand(
         hostKey: lab.hostKey,
       };
     } else {
-      sessionOptions = {
-        name: host.name,
-        address: access.address,
-        port: access.port,
-        user: access.user,
-        hostKey: access.hostKey,
-      };
+      const { address, port, user, hostKey } = access;
+      endpoint = { name: host.name, address, port, user, hostKey };
     }
-    const credentials = credentialsFor(identity, agent, labKeyPath);
-    if (!credentials) {
-      return unreachable(
-        `host ${host.name}: no SSH credentials: pass --identity FILE or run an ssh-agent (SSH_AUTH_SOCK)`,
-      );
-    }
-    const session = pool.get({
-      ...sessionOptions,
-      credentials,
-      sudo: (sessionOptions.user ?? "root") !== "root",
+    const credentials = credentialsFor(identity, agent.socket, labKeyPath);
+    if (!credentials) return { host, noCredentials: true };
+    return { host, session: { ...endpoint, credentials, sudo: (endpoint.user ?? "root") !== "root" } };
+  };
+  const accesses = selected.map(accessOf);
+  // Missing credentials are the caller's to fix, for every host at once, before any is contacted.
+  const withoutCredentials = accesses.filter((a) => "noCredentials" in a).map((a) => a.host.name);
+  if (withoutCredentials.length > 0) {
+    const subject = ` for host${withoutCredentials.length === 1 ? "" : "s"} ${withoutCredentials.join(", ")}`;
+    io.err(`netmap-testbed status: ${noCredentialsMessage(subject, agent.note)}`);
+    return EXIT_USAGE;
+  }
+
+  const pool = new HostSessionPool({ connectTimeoutMs: parsed.connectTimeoutMs, connectAttempts: 3 });
+  const readOne = async (access: HostAccess): Promise<HostStatusReport> => {
+    const { host } = access;
+    const unreachable = (error: string): HostStatusReport => ({
+      name: host.name,
+      reachable: false,
+      error,
+      observed: null,
+      drift: [],
     });
+    if ("unreachable" in access) return unreachable(access.unreachable);
+    if (!("session" in access)) return unreachable(`host ${host.name}: no SSH credentials`);
+    const session = pool.get(access.session);
     try {
       const scriptEnv = options.scriptEnv?.(host.name);
       const observed = await readHostStatus(session, host, {
@@ -389,7 +315,7 @@ export async function statusCommand(
 
   let reports: HostStatusReport[];
   try {
-    reports = await Promise.all(selected.map(readOne));
+    reports = await Promise.all(accesses.map(readOne));
   } finally {
     await pool.closeAll();
   }

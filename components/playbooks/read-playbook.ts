@@ -25,6 +25,19 @@ export interface DraftPlaybook {
 
 const at = (key: string): string => childPath(ROOT_PATH, key);
 
+/**
+ * Whether a parsed YAML document is a playbook rather than a topology: the playbook apiVersion,
+ * or, without a topology apiVersion, the two keys every playbook has (`topology` and `runs`).
+ * Lets `validate` point at `run --check` instead of listing a topology's missing keys.
+ */
+export function looksLikePlaybook(document: unknown): boolean {
+  if (document === null || typeof document !== "object" || Array.isArray(document)) return false;
+  const root = document as Record<string, unknown>;
+  if (root.apiVersion === PLAYBOOK_API_VERSION) return true;
+  const topologyApi = typeof root.apiVersion === "string" && !root.apiVersion.includes("playbook");
+  return !topologyApi && "topology" in root && "runs" in root;
+}
+
 function checkApiVersion(value: string): string | undefined {
   if (value === PLAYBOOK_API_VERSION) return undefined;
   const hint = value === "netmap-testbed/v1" ? " (that is the topology schema)" : "";
