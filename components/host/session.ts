@@ -3,6 +3,7 @@
  * per-host cap on concurrent channels, a pinned host key, bounded connect retries
  * and commands built only from argument vectors.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import * as fs from "node:fs";
 import { readFile } from "node:fs/promises";
 import { inspect } from "node:util";
@@ -151,6 +152,33 @@ class AttemptError extends Error {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits `ms`, or less when `signal` aborts first. */
+function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return sleep(ms);
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+const connectAbortScope = new AsyncLocalStorage<AbortSignal>();
+
+/**
+ * Runs `work` so that every connection a session starts inside it (directly or through layers
+ * that create sessions themselves, such as the playbook runner's machines) is abandoned as soon
+ * as `signal` aborts, instead of running out its connect timeout: Ctrl-C while a host does not
+ * answer must not wait 15 s. Connections started outside (e.g. to clean up after the abort) are
+ * not affected.
+ */
+export function abandonConnectsOnAbort<T>(signal: AbortSignal, work: () => Promise<T>): Promise<T> {
+  return connectAbortScope.run(signal, work);
+}
 
 function errorText(error: unknown): string {
   if (error instanceof Error) {
@@ -447,11 +475,20 @@ export class HostSession {
         `${this.#describeTarget()}: the pinned hostKey is not a valid OpenSSH public key line: ${this.#pinnedError}`,
       );
     }
+    const abort = connectAbortScope.getStore();
     const started = Date.now();
     const deadline = started + connectTimeoutMs;
     let lastError: AttemptError | undefined;
     let attempt = 0;
     while (attempt < connectAttempts) {
+      if (abort?.aborted) {
+        throw new HostConnectionError(
+          this.name,
+          "closed",
+          `${this.#describeTarget()}: connection abandoned: interrupted`,
+          attempt,
+        );
+      }
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
         break;
@@ -459,7 +496,7 @@ export class HostSession {
       attempt += 1;
       try {
         this.#progress(`${this.#prefix("connect")} attempt ${attempt}/${connectAttempts}`);
-        const client = await this.#connectOnce(remaining);
+        const client = await this.#connectOnce(remaining, abort);
         this.#connections += 1;
         audit(this.#options.name, "connection", "connect");
         return client;
@@ -478,7 +515,7 @@ export class HostSession {
         this.#progress(`${this.#prefix("connect")} attempt ${attempt} failed: ${attemptError.message}`);
         const backoff = retryBackoffMs * 2 ** (attempt - 1);
         if (attempt < connectAttempts && Date.now() + backoff < deadline) {
-          await sleep(backoff);
+          await sleepUnlessAborted(backoff, abort);
         } else if (attempt < connectAttempts) {
           break;
         }
@@ -496,7 +533,7 @@ export class HostSession {
     );
   }
 
-  #connectOnce(timeoutMs: number): Promise<Client> {
+  #connectOnce(timeoutMs: number, abort: AbortSignal | undefined): Promise<Client> {
     const { address, port, user, keepaliveIntervalMs } = this.#options;
     const pinned = this.#pinned;
     const credentials = this.#credentials;
@@ -510,6 +547,7 @@ export class HostSession {
         }
         settled = true;
         clearTimeout(guard);
+        abort?.removeEventListener("abort", onAbort);
         if (error) {
           client.removeAllListeners("ready");
           client.on("error", () => undefined);
@@ -525,6 +563,9 @@ export class HostSession {
         () => settle(new AttemptError("unreachable", `timed out after ${timeoutMs} ms`, false)),
         timeoutMs + 1000,
       );
+      const onAbort = (): void =>
+        settle(new AttemptError("closed", "connection abandoned: interrupted", true));
+      abort?.addEventListener("abort", onAbort, { once: true });
       const hostKeyError = (): AttemptError => {
         const seen = presented ? describeKey(presented) : "(no key received)";
         if (!pinned) {

@@ -2,13 +2,15 @@
  * Runs a validated playbook: connects to the machines, records provenance, applies the tuning,
  * measures every run × size × repetition (receiver before sender), restores the tuning and writes
  * results/<timestamp>-<playbook>/{results.json, manifest.json, report.md, *.svg}. An abort (Ctrl-C)
- * stops the remote pkt-gen processes and keeps what was measured.
+ * stops the remote pkt-gen processes and keeps what was measured; while connecting, it abandons
+ * the connections at once. The results directory is made with the first measurement, so a run that
+ * fails or is interrupted before measuring anything leaves no empty directory behind.
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import * as path from "node:path";
-import type { HostCredentials } from "../host";
+import { abandonConnectsOnAbort, type HostCredentials } from "../host/session";
 import { planTestbed } from "../plan/plan-testbed";
 import { guestInterfaceByMac } from "./guest-interface";
 import type { KnownMachineKey } from "./host-keys";
@@ -16,7 +18,7 @@ import { Machines, type Machine } from "./machines";
 import type { Manifest } from "./manifest";
 import { measureRepetition, type MeasureSide, type MeasureTimings } from "./measure";
 import type { PlaybookModel, RunSpec } from "./model";
-import { renderPlotSvg, type PlotSeries } from "./plot";
+import type { PlotSeries } from "./plot";
 import {
   collectMachineProvenance,
   projectProvenance,
@@ -62,7 +64,8 @@ export interface RunnerOptions {
 }
 
 export interface RunnerResult {
-  readonly dir: string;
+  /** The results directory; undefined when nothing was measured (so nothing was written). */
+  readonly dir: string | undefined;
   readonly interrupted: boolean;
   /** Measurements that failed (after the retry of a "no traffic" one). */
   readonly failed: number;
@@ -167,7 +170,7 @@ export async function runPlaybook(options: RunnerOptions): Promise<RunnerResult>
   const started = (options.now ?? (() => new Date()))();
   const runId = randomBytes(4).toString("hex");
   const dir = path.join(options.outDir ?? "results", `${timestamp(started)}-${playbook.name}`);
-  await mkdir(dir, { recursive: true });
+  let dirMade = false;
   const pktGen = pktGenCommand(options.pktGen);
   const runs = prepare(playbook);
   const machines = new Machines(playbook.topology, {
@@ -197,12 +200,17 @@ export async function runPlaybook(options: RunnerOptions): Promise<RunnerResult>
       samples,
     };
   };
-  const writeResults = (finished: boolean): Promise<void> =>
-    writeFile(path.join(dir, "results.json"), `${JSON.stringify(results(finished), null, 2)}\n`);
+  const writeResults = async (file: ResultsFile): Promise<void> => {
+    if (!dirMade) await mkdir(dir, { recursive: true });
+    dirMade = true;
+    await writeFile(path.join(dir, "results.json"), `${JSON.stringify(file, null, 2)}\n`);
+  };
 
   try {
     progress(`connecting to the machines of ${playbook.name} (${runs.length} run(s))`);
-    const targets = await connect(runs, machines, playbook.tuning.pinning);
+    const targets = await abandonConnectsOnAbort(signal, () =>
+      connect(runs, machines, playbook.tuning.pinning),
+    );
     tuningTargets = [...targets.values()].map((t) => ({ machine: t.machine, interfaces: [...t.interfaces] }));
     provenance = await Promise.all(
       tuningTargets.map((t) => collectMachineProvenance(t.machine, t.interfaces)),
@@ -256,12 +264,22 @@ export async function runPlaybook(options: RunnerOptions): Promise<RunnerResult>
             progress(`${head}: ${out.record.status}, median ${rate}`);
             break;
           }
-          await writeResults(false);
+          await writeResults(results(false));
         }
       }
     }
+  } catch (error) {
+    // After Ctrl-C, a connection or command cut short by it is the interrupt, not a failure.
+    if (!signal.aborted) throw error;
+    log(`interrupted: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
-    if (signal.aborted) progress("interrupted: remote pkt-gen stopped; writing what was measured");
+    if (signal.aborted) {
+      progress(
+        repetitions.length > 0
+          ? "interrupted: remote pkt-gen stopped; writing what was measured"
+          : "interrupted before the first measurement: closing the connections",
+      );
+    }
     await restoreTuning(tuningActions, tuningTargets).catch((error: unknown) =>
       log(`restoring tuning: ${String(error)}`),
     );
@@ -272,7 +290,9 @@ export async function runPlaybook(options: RunnerOptions): Promise<RunnerResult>
   }
 
   const final = results(true);
-  await writeFile(path.join(dir, "results.json"), `${JSON.stringify(final, null, 2)}\n`);
+  if (repetitions.length === 0)
+    return { dir: undefined, interrupted: final.interrupted, failed, results: final };
+  await writeResults(final);
   const manifest: Manifest = {
     tool: projectProvenance(),
     runId,
@@ -311,6 +331,8 @@ async function writePlots(
     points: results.summaries.filter((s) => s.run === run.spec.name),
   }));
   const plots: { file: string; title: string }[] = [];
+  // Loaded only when there is something to plot: vega and vega-lite are large.
+  const { renderPlotSvg } = await import("./plot");
   const write = async (file: string, title: string, chosen: PlotSeries[]): Promise<void> => {
     const svg = await renderPlotSvg({ title, series: chosen, lineRateGbps: results.lineRateGbps });
     await writeFile(path.join(dir, file), svg);
