@@ -19,8 +19,6 @@ import {
  * below, so the list cannot go stale.
  */
 const KNOWN: Readonly<Record<string, string>> = {
-  "components/status/test-fixtures.ts":
-    "re-export for components/cli/status-command.test.ts (edited elsewhere) until it imports test/support/status-test-fixtures",
   "components/playbooks/index.ts":
     "a playbooks API barrel (loadPlaybook) the package does not export: only playbooks/shipped-playbooks.test.ts imports it",
 };
