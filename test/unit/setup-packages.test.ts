@@ -140,6 +140,7 @@ const MACHINE: Readonly<Record<string, string>> = {
   npm: "comes with Node.js",
   npx: "comes with Node.js",
   go: "tools/pulumi-engine.sh builds the engine with the machine's Go toolchain (only if not cached)",
+  pulumi: "the engine tools/pulumi-engine.sh makes (engineBinDir() first on PATH), not a package",
 };
 
 /** Used only when present; no test needs them: why. */
