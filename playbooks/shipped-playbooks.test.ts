@@ -1,7 +1,8 @@
 /** The playbooks shipped in playbooks/ are part of the product: each must validate against its topology. */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { checkPlaybook, PAPER_SIZES, type PlaybookModel } from "../components/playbooks";
+import { checkPlaybook } from "../components/playbooks/check";
+import { PAPER_SIZES, type PlaybookModel } from "../components/playbooks/model";
 import { formatIssue } from "../components/topology";
 
 const DIR = __dirname;

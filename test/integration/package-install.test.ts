@@ -199,6 +199,19 @@ describe("the packed package in a user's project", () => {
     const plan = run("npx", ["--no-install", "netmap-testbed", "plan", "topology.yaml"], scratch);
     expect(plan.status).toBe(0);
     expect(plan.stdout).toContain("h1");
+    const version = run("npx", ["--no-install", "netmap-testbed", "--version"], scratch);
+    const packageVersion = (
+      JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as {
+        version: string;
+      }
+    ).version;
+    expect(version.stdout.trim()).toBe(packageVersion);
+    // A stack name is looked up in the user's project, never in the installed package's own
+    // directory: here the project has no Pulumi.yaml yet, and the CLI says so in one line.
+    const status = run("npx", ["--no-install", "netmap-testbed", "status", "lab"], scratch);
+    expect(status.status).toBe(1);
+    expect(status.stderr).toMatch(/no Pulumi project/);
+    expect(status.stderr.trim().split("\n")).toHaveLength(1);
   });
 
   it("previews the README's program under the real engine", () => {
