@@ -39,7 +39,10 @@ describe("netmap-testbed run: arguments", () => {
       out: "/tmp/r",
       pktGen: "/opt/pkt-gen",
       check: true,
+      runs: [],
     });
+    expect(parseRunArgs(["p.yaml", "--run", "vale", "--run=pipe"])).toMatchObject({ runs: ["vale", "pipe"] });
+    expect(parseRunArgs(["p.yaml", "--run"])).toBe("--run needs the name of a run");
     expect(parseRunArgs([])).toBe("give one PLAYBOOK");
     expect(parseRunArgs(["a", "b"])).toBe("give one PLAYBOOK, got 2");
     expect(parseRunArgs(["a", "--identity"])).toBe("--identity needs a value");
@@ -243,5 +246,77 @@ describe("netmap-testbed run: files and flags, one line each", () => {
         "netmap-testbed run: no SSH credentials: give --identity FILE (a private key the hosts accept), " +
         `or start an ssh-agent holding it and export SSH_AUTH_SOCK (SSH_AUTH_SOCK=${stale} is not a socket (a stale agent?))\n`,
     });
+  });
+});
+
+describe("netmap-testbed run: chosen runs and local-lab hosts", () => {
+  it("--run measures only the runs it names; a run the playbook lacks is a usage error", async () => {
+    const one = await run([shipped("host-baseline"), "--run", "pipe", "--check"]);
+    expect(one.code).toBe(0);
+    expect(one.out).toMatch(/ok \(1 run\(s\)/);
+    const unknown = await run([shipped("host-baseline"), "--run", "vm", "--check"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain("--run vm: no such run in host-baseline (its runs: vale, pipe)");
+  });
+
+  /** A playbook on the shipped local lab topology, measured on the lab host itself. */
+  function labPlaybook(): string {
+    const topology = path.join(root, "stacks", "topologies", "local.yaml");
+    return write(
+      "lab.yaml",
+      `apiVersion: netmap-testbed/playbook-v1
+name: lab-host
+topology: ${topology}
+defaults: { sizes: [60], duration: 1, warmup: 0, repetitions: 1 }
+runs:
+  - name: pipe
+    sender: { pipe: chain0, id: 1, end: master }
+    receiver: { pipe: chain0, id: 1, end: slave }
+`,
+    );
+  }
+
+  it("reaches a booted lab host by what boot-host.sh recorded: its port, host key and login key", async () => {
+    // A port nothing listens on: the run must try 127.0.0.1 there with the lab's key, not ask for credentials.
+    const port = 1;
+    const labRoot = path.join(tmp, "lab");
+    const key = write("lab/local-lab1/id_ed25519", "-----BEGIN OPENSSH PRIVATE KEY-----\nnot read here\n");
+    write(
+      "lab/local-lab1/host.json",
+      JSON.stringify({
+        name: "local-lab1",
+        sshPort: port,
+        address: "127.0.0.1",
+        user: "root",
+        hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDMRLuFO5GnD61L+kDIuyB3UBKAJPVZabXHOd8vIEk47",
+        privateKeyPath: key,
+      }),
+    );
+    const result = await run([labPlaybook(), "--lab-state", labRoot, "--out", path.join(tmp, "results")], {
+      env: {},
+      cwd: tmp,
+    });
+    expect(result.err).not.toMatch(/no SSH credentials/);
+    expect(result.err).toContain(`127.0.0.1:${port}`);
+    expect(result.code).toBe(1);
+  });
+
+  it("a lab host that is not booted is one line saying how to boot it or where to look", async () => {
+    fs.mkdirSync(path.join(tmp, "empty-lab"));
+    const result = await run([labPlaybook(), "--lab-state", path.join(tmp, "empty-lab")], {
+      env: {},
+      cwd: tmp,
+    });
+    expect(result.code).toBe(1);
+    expect(result.err.trim().split("\n")).toHaveLength(1);
+    expect(result.err).toMatch(
+      /host lab1 is a localLab host and no booted lab host was found under .*empty-lab/,
+    );
+    const missing = await run([labPlaybook(), "--lab-state", path.join(tmp, "nowhere")], {
+      env: {},
+      cwd: tmp,
+    });
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/--lab-state .*nowhere: no such directory/);
   });
 });

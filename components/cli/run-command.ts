@@ -3,31 +3,41 @@
  * deployed testbed over SSH and writes results/<timestamp>-<playbook>/ (docs/playbooks.md).
  */
 import { readFileSync, statSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { HostCredentials } from "../host/session";
 import { checkPlaybook } from "../playbooks/check";
+import type { PlaybookModel } from "../playbooks/model";
 import { parseHostKeyFile, type KnownMachineKey } from "../playbooks/host-keys";
 import { formatIssue } from "../topology/errors";
 import { readTextInput } from "./input-file";
 import type { CliIo } from "./io";
 import { findStackTopology } from "./pulumi-project";
+import { labHostAccess } from "./run-lab-hosts";
 import { resolveRunTopology } from "./run-topology";
 import { noCredentialsMessage, sshAgent } from "./ssh-credentials";
 import { EXIT_INVALID, EXIT_USAGE, usageError } from "./usage-error";
 
 const SYNOPSIS = "run PLAYBOOK [--topology FILE | --stack NAME] [options]";
 
-export const RUN_USAGE = `usage: netmap-testbed run PLAYBOOK [--topology FILE | --stack NAME] [--out DIR] [--pkt-gen PATH]
-                          [--identity FILE] [--host-key-file FILE] [--guest-user NAME] [--check]
+export const RUN_USAGE = `usage: netmap-testbed run PLAYBOOK [--topology FILE | --stack NAME] [--run NAME]... [--out DIR]
+                          [--pkt-gen PATH] [--identity FILE] [--host-key-file FILE]
+                          [--lab-state DIR] [--guest-user NAME] [--check]
 
   --topology FILE       use this topology instead of the playbook's "topology"
   --stack NAME          use the topology of the stack NAME of the Pulumi project in this directory
                         (the nearest Pulumi.yaml above; its Pulumi.NAME.yaml's netmap-testbed:topology)
+  --run NAME            measure only this run of the playbook (repeatable; default: every run)
   --out DIR             parent of the results directory (default: results)
   --pkt-gen PATH        pkt-gen on the hosts and guests (default: the installed
                         /opt/netmap-testbed/bin/pkt-gen, else pkt-gen on their PATH)
-  --identity FILE       SSH private key for hosts and guests (default: the agent at $SSH_AUTH_SOCK)
+  --identity FILE       SSH private key for hosts and guests (default: the agent at $SSH_AUTH_SOCK;
+                        a local lab alone: the lab's own key)
   --host-key-file FILE  host keys of guests and local-lab hosts: lines "NAME [ADDRESS:PORT] TYPE BASE64"
+  --lab-state DIR       where booted local-lab hosts record their port and keys (boot-host.sh's
+                        host.json): the lab root or one host's state dir (default with --stack:
+                        ~/.cache/netmap-testbed/lab); lab hosts not in --host-key-file are read there
   --guest-user NAME     login user in guests (default: netmap, with password-less sudo)
   --check               validate the playbook and its topology only; contact no host
 
@@ -45,6 +55,9 @@ interface RunArgs {
   identity?: string;
   hostKeyFile?: string;
   guestUser?: string;
+  labState?: string;
+  /** Names of the runs to measure; empty: all of them. */
+  runs: string[];
   check: boolean;
 }
 
@@ -54,6 +67,8 @@ export interface RunCommandOptions {
   readonly cwd?: string;
   /** Process environment (SSH_AUTH_SOCK). Defaults to process.env. */
   readonly env?: NodeJS.ProcessEnv;
+  /** Home directory for the default lab state root. Defaults to os.homedir(). */
+  readonly home?: string;
 }
 
 const VALUE_FLAGS: Readonly<Record<string, keyof RunArgs>> = {
@@ -64,11 +79,12 @@ const VALUE_FLAGS: Readonly<Record<string, keyof RunArgs>> = {
   "--identity": "identity",
   "--host-key-file": "hostKeyFile",
   "--guest-user": "guestUser",
+  "--lab-state": "labState",
 };
 
 export function parseRunArgs(args: readonly string[]): RunArgs | string {
   const positional: string[] = [];
-  const parsed: Partial<RunArgs> & { check: boolean } = { check: false };
+  const parsed: Partial<RunArgs> & { check: boolean; runs: string[] } = { check: false, runs: [] };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const [flag, inline] =
@@ -80,6 +96,10 @@ export function parseRunArgs(args: readonly string[]): RunArgs | string {
       const value = inline ?? args[++i];
       if (value === undefined || value === "") return `${flag} needs a value`;
       (parsed as Record<string, unknown>)[key] = value;
+    } else if (flag === "--run") {
+      const value = inline ?? args[++i];
+      if (value === undefined || value === "") return "--run needs the name of a run";
+      parsed.runs.push(value);
     } else if (flag === "--check") {
       parsed.check = true;
     } else if (arg.startsWith("-")) {
@@ -106,6 +126,7 @@ export function stackTopology(stack: string, cwd = process.cwd()): string {
 function credentials(
   args: RunArgs,
   env: NodeJS.ProcessEnv,
+  labKeyPath: string | undefined,
 ): HostCredentials | { problem: string; exit: number } {
   const agent = sshAgent(env);
   if (args.identity !== undefined) {
@@ -114,7 +135,22 @@ function credentials(
     return { privateKey: key.text, ...(agent.socket ? { agent: agent.socket } : {}) };
   }
   if (agent.socket) return { agent: agent.socket };
+  if (labKeyPath !== undefined) {
+    const key = readTextInput(labKeyPath, "the lab's key as boot-host.sh recorded it");
+    if ("problem" in key) return { problem: key.problem, exit: EXIT_INVALID };
+    return { privateKey: key.text };
+  }
   return { problem: noCredentialsMessage("", agent.note), exit: EXIT_USAGE };
+}
+
+/** The playbook with only the runs `--run` names; a name it does not have is a usage error. */
+function selectRuns(model: PlaybookModel, names: readonly string[]): PlaybookModel | string {
+  if (names.length === 0) return model;
+  const unknown = names.filter((name) => !model.runs.some((run) => run.name === name));
+  if (unknown.length > 0) {
+    return `--run ${unknown.join(", ")}: no such run in ${model.name} (its runs: ${model.runs.map((run) => run.name).join(", ")})`;
+  }
+  return { ...model, runs: model.runs.filter((run) => names.includes(run.name)) };
 }
 
 /** A topology file given as the PLAYBOOK: one line pointing at the right use, not its many "errors". */
@@ -126,6 +162,14 @@ function topologyGivenAsPlaybook(file: string, text: string): string | undefined
     return undefined;
   }
   return `${file}: this is a topology, not a playbook; give it as --topology ${file} to a playbook, or check it with: netmap-testbed validate ${file}`;
+}
+
+function isDirectory(dir: string): boolean {
+  try {
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** `--out DIR` must be a directory (or not exist yet): said before any host is contacted. */
@@ -169,7 +213,7 @@ export async function runRun(
     io.err(topology.problem);
     return EXIT_INVALID;
   }
-  const { model, issues } = checkPlaybook(
+  const { model: checked, issues } = checkPlaybook(
     playbook.text,
     parsed.playbook,
     topology === undefined
@@ -179,9 +223,14 @@ export async function runRun(
           readFile: (file) => (file === topology.file ? topology.text : readFileSync(file, "utf8")),
         },
   );
-  if (!model) {
+  if (!checked) {
     for (const issue of issues) io.err(formatIssue(issue));
     return EXIT_INVALID;
+  }
+  const model = selectRuns(checked, parsed.runs);
+  if (typeof model === "string") {
+    io.err(usageError("run", model, SYNOPSIS));
+    return EXIT_USAGE;
   }
   const measurements = model.runs.reduce((n, run) => n + run.sizes.length * run.repetitions, 0);
   if (parsed.check) {
@@ -195,10 +244,11 @@ export async function runRun(
     io.err(`netmap-testbed run: ${outProblem}`);
     return EXIT_INVALID;
   }
-  const creds = credentials(parsed, options.env ?? process.env);
-  if ("problem" in creds) {
-    io.err(`netmap-testbed run: ${creds.problem}`);
-    return creds.exit;
+  if (parsed.labState !== undefined && !isDirectory(path.resolve(cwd, parsed.labState))) {
+    io.err(
+      `netmap-testbed run: --lab-state ${parsed.labState}: no such directory (give the lab root or a lab host's state directory)`,
+    );
+    return EXIT_INVALID;
   }
   let knownKeys: Map<string, KnownMachineKey> | undefined;
   if (parsed.hostKeyFile !== undefined) {
@@ -213,6 +263,21 @@ export async function runRun(
       io.err(`netmap-testbed run: ${(error as Error).message}`);
       return EXIT_INVALID;
     }
+  }
+  const lab = labHostAccess(model.topology, knownKeys, {
+    ...(parsed.stack !== undefined ? { stack: parsed.stack } : {}),
+    ...(parsed.labState !== undefined ? { labState: path.resolve(cwd, parsed.labState) } : {}),
+    home: options.home ?? os.homedir(),
+  });
+  if ("problem" in lab) {
+    io.err(`netmap-testbed run: ${lab.problem}`);
+    return EXIT_INVALID;
+  }
+  if (lab.keys.size > 0) knownKeys = new Map([...(knownKeys ?? []), ...lab.keys]);
+  const creds = credentials(parsed, options.env ?? process.env, lab.privateKeyPath);
+  if ("problem" in creds) {
+    io.err(`netmap-testbed run: ${creds.problem}`);
+    return creds.exit;
   }
   // Loaded only to measure: the runner brings the SSH client and the plotting libraries.
   const { runPlaybook } = await import("../playbooks/runner");

@@ -186,23 +186,26 @@ runs:
     receiver: { pipe: chain0, id: 1, end: slave }
 `,
       );
-      const keys = path.join(work, "host-keys");
-      const hostKey = fs.readFileSync(path.join(stateRoot, "ssh_host_ed25519_key.pub"), "utf8").split(" ");
-      fs.writeFileSync(keys, `lab1 [127.0.0.1]:${lab.port} ${hostKey[0]} ${hostKey[1]}\n`);
+      // As the demo runs it: the stack names the topology, and the lab host's port, host key and
+      // login key come from what the lab recorded when it booted (no --identity, no key file).
       const output = execFileSync(
         "node",
         [
           path.join(PROJECT_ROOT, "dist/components/cli/main.js"),
           "run",
           playbook,
-          "--identity",
-          path.join(stateRoot, "id_ed25519"),
-          "--host-key-file",
-          keys,
+          "--stack",
+          STACK,
           "--out",
           path.join(work, "results"),
         ],
-        { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 10 * 60_000 },
+        {
+          cwd: PROJECT_ROOT,
+          env: { ...process.env, SSH_AUTH_SOCK: "" },
+          encoding: "utf8",
+          stdio: ["ignore", "pipe", "pipe"],
+          timeout: 10 * 60_000,
+        },
       );
       const results = fs.readdirSync(path.join(work, "results"));
       const file = JSON.parse(
