@@ -2,7 +2,8 @@
 import { sortIssues, type TopologyIssue } from "./errors";
 import type { TopologyModel } from "./model";
 import { Reader } from "./reader";
-import { readTopology } from "./read-topology";
+import { ROOT_PATH } from "./paths";
+import { API_VERSION, readTopology } from "./read-topology";
 import { buildModel, validateDraft } from "./validate";
 import { parseYaml } from "./yaml-source";
 
@@ -15,6 +16,21 @@ export interface TopologyCheck {
 
 export function checkTopology(text: string, file: string): TopologyCheck {
   const source = parseYaml(text, file);
+  // A file that is not YAML and does not even say what it is (a README, a log, a shell script)
+  // is the wrong file, not a topology with many syntax errors: one line says so.
+  if (source.unusable && !/^apiVersion\s*:/m.test(text)) {
+    return {
+      issues: [
+        {
+          file,
+          line: 1,
+          col: 1,
+          path: ROOT_PATH,
+          message: `not a topology file: it is not valid YAML and has no "apiVersion: ${API_VERSION}" line; give a topology file (docs/topology.md)`,
+        },
+      ],
+    };
+  }
   // After a syntax error the tree is a guess; checking it would bury the real error in noise.
   if (source.unusable) return { issues: sortIssues(source.issues) };
   const reader = new Reader(source);

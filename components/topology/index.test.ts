@@ -177,9 +177,27 @@ describe("parseTopology", () => {
 describe("checkTopology", () => {
   it("never throws and gives a model only when there are no issues", () => {
     expect(checkTopology(stringify(baseDoc()), "t.yaml").model).toBeDefined();
-    const broken = checkTopology("name: [", "t.yaml");
+    const broken = checkTopology("apiVersion: netmap-testbed/v1\nname: [", "t.yaml");
     expect(broken.model).toBeUndefined();
     expect(broken.issues[0].message).toContain("YAML syntax error");
+  });
+
+  it("a file that is neither YAML nor says it is a topology gets one line, not its syntax errors", () => {
+    const readme =
+      "# Title\n\nSome prose: with a colon, and more: colons here\n```sh\nnpm run demo\n```\n| a | b |\n";
+    const { issues } = checkTopology(readme, "README.md");
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ line: 1, col: 1, path: "$" });
+    expect(issues[0].message).toMatch(
+      /^not a topology file: .*apiVersion: netmap-testbed\/v1.*give a topology file/,
+    );
+  });
+
+  it("a syntax error under a line of prose names no prose as a field", () => {
+    const text = "apiVersion: netmap-testbed/v1\nSome prose taken as a key: and: more\n";
+    const { issues } = checkTopology(text, "t.yaml");
+    expect(issues.length).toBeGreaterThan(0);
+    for (const issue of issues) expect(issue.path).toBe("$");
   });
 
   it("reports duplicate keys together with other problems", () => {

@@ -84,7 +84,9 @@ export function parseYaml(text: string, file: string): YamlSource {
     if (seen.has(`${line}:${col}`)) continue;
     seen.add(`${line}:${col}`);
     // The tree around a syntax error is the parser's guess, so name only the top-level section.
-    const section = path === ROOT_PATH ? path : (/^[^.[]+/.exec(path)?.[0] ?? ROOT_PATH);
+    // A "key" that is not a name (a line of prose taken as one) would only quote the prose back.
+    const head = /^[^.[]+/.exec(path)?.[0];
+    const section = head !== undefined && /^[A-Za-z][A-Za-z0-9_-]{0,31}$/.test(head) ? head : ROOT_PATH;
     const message = `YAML syntax error: ${error.message.split("\n")[0]}; fix the indentation, quotes or brackets here`;
     issues.push({ file, line, col, path: section, message });
   }

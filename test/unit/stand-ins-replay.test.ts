@@ -264,14 +264,36 @@ interface Run {
   code: number | null;
 }
 
-function startPktGen(dir: string, args: string[]): { child: ReturnType<typeof spawn>; done: Promise<Run> } {
+interface StartedPktGen {
+  readonly child: ReturnType<typeof spawn>;
+  readonly done: Promise<Run>;
+  /**
+   * Resolves at its first periodic report: the stand-in sets its Ctrl-C handler just before its
+   * report loop, so a SIGINT sent earlier (a busy machine starts it slowly) would not be handled.
+   */
+  readonly reporting: Promise<void>;
+}
+
+function startPktGen(dir: string, args: string[]): StartedPktGen {
   const child = spawn(path.join(dir, "pkt-gen"), args, { cwd: dir });
   let stdout = "";
   let stderr = "";
+  let onReport: () => void = () => undefined;
+  const reporting = new Promise<void>((resolve, reject) => {
+    onReport = resolve;
+    const bound = setTimeout(
+      () => reject(new Error(`no periodic report within 20 s; stderr:\n${stderr}`)),
+      20_000,
+    );
+    bound.unref();
+  });
   child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString();
+    if (/ main_thread \[/.test(stderr)) onReport();
+  });
   const done = new Promise<Run>((resolve) => child.on("close", (code) => resolve({ stdout, stderr, code })));
-  return { child, done };
+  return { child, done, reporting };
 }
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -335,8 +357,9 @@ describe("pkt-gen stand-in prints the real pkt-gen's lines", () => {
     fs.copyFileSync(FAKE_PKT_GEN, path.join(dir, "pkt-gen"));
     // As the runner does: a receiver that stops by itself (-W), a sender stopped with Ctrl-C.
     const r = startPktGen(dir, ["-i", "vale0:b", "-f", "rx", "-l", "60", "-W", "-T", "200"]);
-    await sleep(700);
+    await r.reporting;
     const t = startPktGen(dir, ["-i", "vale0:a", "-f", "tx", "-l", "60", "-T", "200"]);
+    await t.reporting;
     await sleep(2000);
     t.child.kill("SIGINT");
     [tx, rx] = await Promise.all([t.done, r.done]);
@@ -417,7 +440,7 @@ describe("pkt-gen stand-in prints the real pkt-gen's lines", () => {
     const d = freshDir("pkt-gen-nothing");
     fs.copyFileSync(FAKE_PKT_GEN, path.join(d, "pkt-gen"));
     const r = startPktGen(d, ["-i", "vale0:b", "-f", "rx", "-T", "200"]);
-    await sleep(700);
+    await r.reporting;
     r.child.kill("SIGINT");
     const run = await r.done;
     expect(run.code).toBe(0);
