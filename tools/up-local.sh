@@ -72,6 +72,8 @@ fi
 echo "[demo] pulumi $action done in $((elapsed / 60)) min $((elapsed % 60)) s" >&2
 if [[ $action == up ]]; then
   "${pulumi[@]}" stack output --stack local --json
-  measure_demo
+  measured=0
+  measure_demo || measured=$?
   echo "[demo] tear down with: npm run demo -- destroy" >&2
+  exit "$measured"
 fi
