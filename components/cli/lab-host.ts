@@ -4,12 +4,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return value !== null && typeof value === "object" && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-}
+import { asRecord } from "./as-record";
 
 /** What boot-host.sh records in a lab host's state dir (host.json). */
 export interface LabEndpoint {
@@ -45,6 +40,19 @@ function readLabHostJson(file: string): (LabEndpoint & { name: string }) | undef
     privateKeyPath: typeof data.privateKeyPath === "string" ? data.privateKeyPath : null,
     file,
   };
+}
+
+/**
+ * `--lab-state DIR` names a directory (the lab root or one host's state dir): the one-line
+ * problem when it does not, said before any host is contacted.
+ */
+export function labStateProblem(labState: string, cwd: string): string | undefined {
+  try {
+    if (fs.statSync(path.resolve(cwd, labState)).isDirectory()) return undefined;
+  } catch {
+    // Missing: said below.
+  }
+  return `--lab-state ${labState}: no such directory (give the lab root or a lab host's state directory)`;
 }
 
 /**

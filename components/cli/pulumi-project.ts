@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
+import { asRecord } from "./as-record";
 import { readTextInput } from "./input-file";
 
 export interface PulumiProject {
@@ -32,12 +33,6 @@ export function topologyConfigKeys(projectName: string | undefined): string[] {
 }
 
 const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.yml"];
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return value !== null && typeof value === "object" && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-}
 
 /** Reads a YAML mapping, or gives the one-line problem. */
 function readYamlMapping(file: string, fix: string): Record<string, unknown> | string {

@@ -14,6 +14,7 @@ import { formatIssue } from "../topology/errors";
 import { readTextInput } from "./input-file";
 import type { CliIo } from "./io";
 import { findStackTopology } from "./pulumi-project";
+import { labStateProblem } from "./lab-host";
 import { labHostAccess } from "./run-lab-hosts";
 import { resolveRunTopology } from "./run-topology";
 import { noCredentialsMessage, sshAgent } from "./ssh-credentials";
@@ -164,14 +165,6 @@ function topologyGivenAsPlaybook(file: string, text: string): string | undefined
   return `${file}: this is a topology, not a playbook; give it as --topology ${file} to a playbook, or check it with: netmap-testbed validate ${file}`;
 }
 
-function isDirectory(dir: string): boolean {
-  try {
-    return statSync(dir).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
 /** `--out DIR` must be a directory (or not exist yet): said before any host is contacted. */
 function outDirProblem(out: string | undefined): string | undefined {
   if (out === undefined) return undefined;
@@ -244,10 +237,9 @@ export async function runRun(
     io.err(`netmap-testbed run: ${outProblem}`);
     return EXIT_INVALID;
   }
-  if (parsed.labState !== undefined && !isDirectory(path.resolve(cwd, parsed.labState))) {
-    io.err(
-      `netmap-testbed run: --lab-state ${parsed.labState}: no such directory (give the lab root or a lab host's state directory)`,
-    );
+  const labStateIssue = parsed.labState === undefined ? undefined : labStateProblem(parsed.labState, cwd);
+  if (labStateIssue !== undefined) {
+    io.err(`netmap-testbed run: ${labStateIssue}`);
     return EXIT_INVALID;
   }
   let knownKeys: Map<string, KnownMachineKey> | undefined;

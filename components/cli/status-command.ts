@@ -17,7 +17,7 @@ import {
 import { checkTopology, formatIssue } from "../topology";
 import { readTextInput } from "./input-file";
 import type { CliIo } from "./io";
-import { findLabHost } from "./lab-host";
+import { findLabHost, labStateProblem } from "./lab-host";
 import { playbookGivenAsTopology } from "./playbook-hint";
 import { findStackTopology } from "./pulumi-project";
 import { noCredentialsMessage, sshAgent } from "./ssh-credentials";
@@ -201,10 +201,9 @@ export async function statusCommand(
     }
     identity = key.text;
   }
-  if (parsed.labState !== undefined && !fs.existsSync(path.resolve(cwd, parsed.labState))) {
-    io.err(
-      `netmap-testbed status: --lab-state ${parsed.labState}: no such directory (give the lab root or a lab host's state directory)`,
-    );
+  const labStateIssue = parsed.labState === undefined ? undefined : labStateProblem(parsed.labState, cwd);
+  if (labStateIssue !== undefined) {
+    io.err(`netmap-testbed status: ${labStateIssue}`);
     return EXIT_INVALID;
   }
 
