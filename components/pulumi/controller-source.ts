@@ -117,13 +117,12 @@ const fingerprintFile = (cacheDir: string, fingerprint: string): string =>
  * before it is uploaded.
  */
 function packedBefore(
-  dir: string,
   cacheDir: string,
-  commit: string | undefined,
+  fingerprint: string,
 ): { archive: string; sha256: string } | undefined {
   let sha256: string;
   try {
-    sha256 = fs.readFileSync(fingerprintFile(cacheDir, treeFingerprint(dir, commit)), "utf8").trim();
+    sha256 = fs.readFileSync(fingerprintFile(cacheDir, fingerprint), "utf8").trim();
   } catch {
     return undefined;
   }
@@ -159,10 +158,13 @@ function pruneCache(cacheDir: string, keep: string): void {
  * uploads and builds nothing. `.git` stays behind: the hosts build the working tree as it is,
  * and a clean checkout's HEAD travels in a pax header (paxCommitHeader).
  */
-function packDirectory(dir: string, cacheDir: string, commit?: string): { archive: string; sha256: string } {
+function packDirectory(
+  dir: string,
+  cacheDir: string,
+  fingerprint: string,
+  commit?: string,
+): { archive: string; sha256: string } {
   fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
-  // Taken before reading: an edit made while packing then misses next time instead of hitting.
-  const fingerprint = treeFingerprint(dir, commit);
   const temporary = path.join(cacheDir, `.pack-${process.pid}-${Date.now().toString(36)}.tar.gz`);
   try {
     const tar = execFileSync(
@@ -209,7 +211,10 @@ export function stageControllerSource(sourcePath: string, cacheDir = defaultSour
   const stat = fs.statSync(sourcePath);
   if (stat.isDirectory()) {
     const commit = cleanCommit(sourcePath);
-    const packed = packedBefore(sourcePath, cacheDir, commit) ?? packDirectory(sourcePath, cacheDir, commit);
+    // Taken before packing reads the files: an edit made meanwhile misses next time instead of hitting.
+    const fingerprint = treeFingerprint(sourcePath, commit);
+    const packed =
+      packedBefore(cacheDir, fingerprint) ?? packDirectory(sourcePath, cacheDir, fingerprint, commit);
     return { ...packed, ext: "tar.gz", ...(commit ? { commit } : {}) };
   }
   const ext = archiveExt(sourcePath);
