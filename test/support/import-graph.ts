@@ -50,10 +50,15 @@ function resolveRelative(fromAbs: string, specifier: string): string | undefined
   return undefined;
 }
 
-/** The relative specifiers a file imports or re-exports, as the compiler's scanner reads them. */
-export function relativeSpecifiers(fileAbs: string): string[] {
+/** Every specifier a file imports or re-exports (packages too), as the compiler's scanner reads them. */
+export function importSpecifiers(fileAbs: string): string[] {
   const info = ts.preProcessFile(readFileSync(fileAbs, "utf8"), true, true);
-  return info.importedFiles.map((ref) => ref.fileName).filter((name) => name.startsWith("."));
+  return info.importedFiles.map((ref) => ref.fileName);
+}
+
+/** The relative specifiers a file imports or re-exports. */
+export function relativeSpecifiers(fileAbs: string): string[] {
+  return importSpecifiers(fileAbs).filter((name) => name.startsWith("."));
 }
 
 /**

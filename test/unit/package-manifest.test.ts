@@ -6,6 +6,7 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { importSpecifiers, isTestFile, listTsFiles } from "../support/import-graph";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -39,15 +40,6 @@ function documentedSubpaths(): string[] {
       found.add(match[1]);
   }
   return [...found].sort();
-}
-
-/** The .ts files that are built into dist (tsconfig.build.json leaves tests and test helpers out). */
-function shippedSources(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return entry.name === "__fixtures__" ? [] : shippedSources(full);
-    return /\.ts$/.test(entry.name) && !/\.test\.ts$|^(test-|fake-)/.test(entry.name) ? [full] : [];
-  });
 }
 
 /** dist/components/x/y.js (or .d.ts) → the components/x/y.ts it is built from. */
@@ -96,12 +88,10 @@ describe("package.json", () => {
         .slice(0, specifier.startsWith("@") ? 2 : 1)
         .join("/");
     const imported = new Set<string>();
-    for (const file of shippedSources(path.join(ROOT, "components"))) {
-      for (const match of fs
-        .readFileSync(file, "utf8")
-        .matchAll(/\bfrom "([^".][^"]*)"|import\("([^".][^"]*)"\)/g)) {
-        const specifier = match[1] ?? match[2];
-        if (!specifier.startsWith("node:")) imported.add(packageOf(specifier));
+    // What tsconfig.build.json builds into dist: everything under components/ but the tests.
+    for (const file of listTsFiles(path.join(ROOT, "components")).filter((f) => !isTestFile(f))) {
+      for (const specifier of importSpecifiers(path.join(ROOT, file))) {
+        if (!specifier.startsWith(".") && !specifier.startsWith("node:")) imported.add(packageOf(specifier));
       }
     }
     const runtime = new Set([
