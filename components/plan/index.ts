@@ -21,6 +21,7 @@ export {
   netmapConfigKey,
   netmapConfigureArgs,
   netmapConfigureOptions,
+  planGuestNetmapBuild,
   planNetmapBuild,
   type NetmapConfigKeyInput,
   type NetmapConfigureHost,

@@ -105,6 +105,14 @@ export function planNetmapBuild(settings: NetmapSettings): NetmapBuildPlan {
 }
 
 /**
+ * The netmap a recipe image's guests get: the topology's source and options, no NIC drivers (a
+ * guest's NICs are ptnet, whose driver is part of netmap.ko with ptnetmap enabled).
+ */
+export function planGuestNetmapBuild(settings: NetmapSettings): NetmapBuildPlan {
+  return planNetmapBuild({ ...settings, drivers: [], driverVersions: {} });
+}
+
+/**
  * The full configure argument vector for one host: kernel dirs, the topology's options and
  * `--select-version` for every driver with a topology or known-good version.
  */

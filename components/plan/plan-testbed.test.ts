@@ -104,6 +104,8 @@ describe("planTestbed on the paper's three setups", () => {
     ]);
     expect(vm("h2", "vm-c").paths).toEqual({
       dir: "/var/lib/netmap-testbed/vms/vm-c",
+      kernel: "/var/lib/netmap-testbed/vms/vm-c/vmlinuz",
+      initrd: "/var/lib/netmap-testbed/vms/vm-c/initrd.img",
       overlay: "/var/lib/netmap-testbed/vms/vm-c/overlay.qcow2",
       seed: "/var/lib/netmap-testbed/vms/vm-c/seed.img",
       serialLog: "/var/lib/netmap-testbed/vms/vm-c/console.log",

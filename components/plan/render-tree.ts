@@ -63,7 +63,11 @@ function hostNode(host: HostPlan): TreeNode {
       node(
         "images",
         host.images.map((image) =>
-          leaf(`${image.name} (${image.os}): ${image.url} ${image.digest.algorithm} ${image.digest.hex}`),
+          leaf(
+            image.kind === "recipe"
+              ? `${image.name} (${image.os}): built on this machine from the ${image.recipe} recipe, with its kernel, initrd and netmap`
+              : `${image.name} (${image.os}): ${image.url} ${image.digest.algorithm} ${image.digest.hex}`,
+          ),
         ),
       ),
     );

@@ -107,6 +107,9 @@ export interface VmPaths {
   readonly serialLog: string;
   readonly qmpSocket: string;
   readonly pidFile: string;
+  /** A recipe image's kernel and initrd, linked here by the VM's start from the host's image cache. */
+  readonly kernel: string;
+  readonly initrd: string;
   /** systemd unit name running the VM. */
   readonly unit: string;
 }

@@ -29,6 +29,8 @@ export function vmPaths(vm: string): VmPaths {
     serialLog: `${dir}/console.log`,
     qmpSocket: `${dir}/qmp.sock`,
     pidFile: `${dir}/qemu.pid`,
+    kernel: `${dir}/vmlinuz`,
+    initrd: `${dir}/initrd.img`,
     unit: `netmap-testbed-vm-${vm}.service`,
   };
 }
@@ -63,9 +65,52 @@ export function planVmNic(nic: VmNicSpec, index: number, hostNics: readonly Host
   }
 }
 
+/**
+ * The kernel command line of the lab recipe's image (kernel-builds/lab/build-image.sh `cmdline`):
+ * its root is the whole virtio disk (an ext4 image, no partition table), the console is the
+ * serial port (the VM's console log), and `eth0` is the first NIC, the management one, which
+ * the image's systemd-networkd configures by that name.
+ */
+export const LAB_RECIPE_CMDLINE = "root=/dev/vda rw console=ttyS0 net.ifnames=0 biosdevname=0";
+
+/**
+ * How the guest boots and reads its seed. A downloaded cloud image boots from its own disk and
+ * finds cloud-init's seed by its volume label. A recipe image has no boot loader: QEMU loads its
+ * kernel and initrd, and the image's nmtb-seed service finds the seed by its disk's serial.
+ */
+function bootArgs(image: ImageSpec, paths: VmPaths): string[] {
+  if (image.kind === "url") {
+    return [
+      "-drive",
+      `file=${paths.overlay},if=virtio,format=qcow2`,
+      "-drive",
+      `file=${paths.seed},if=virtio,format=raw,readonly=on`,
+    ];
+  }
+  return [
+    "-kernel",
+    paths.kernel,
+    "-initrd",
+    paths.initrd,
+    "-append",
+    LAB_RECIPE_CMDLINE,
+    // root=/dev/vda: the root disk must be the first virtio disk the kernel finds, and QEMU
+    // places `if=virtio` drives after every -device, so both disks are explicit devices, in order.
+    "-drive",
+    `file=${paths.overlay},if=none,id=root,format=qcow2`,
+    "-device",
+    "virtio-blk-pci,drive=root",
+    "-drive",
+    `file=${paths.seed},if=none,id=seed,format=raw,readonly=on`,
+    "-device",
+    "virtio-blk-pci,drive=seed,serial=nmtb-seed",
+  ];
+}
+
 export interface QemuArgvInput {
   readonly binary: string;
   readonly spec: VmSpec;
+  readonly image: ImageSpec;
   readonly nics: readonly VmNicPlan[];
   readonly paths: VmPaths;
   readonly sshForwardPort: number;
@@ -131,10 +176,7 @@ export function qemuArgv(input: QemuArgvInput): string[] {
     "-nodefaults",
     "-display",
     "none",
-    "-drive",
-    `file=${paths.overlay},if=virtio,format=qcow2`,
-    "-drive",
-    `file=${paths.seed},if=virtio,format=raw,readonly=on`,
+    ...bootArgs(input.image, paths),
     "-netdev",
     `user,id=mgmt,hostfwd=tcp:127.0.0.1:${input.sshForwardPort}-:22`,
     "-device",
@@ -195,6 +237,7 @@ export function planVm(input: PlanVmInput): VmPlan {
     qemuArgs: qemuArgv({
       binary: input.qemuBinary,
       spec,
+      image: input.image,
       nics,
       paths,
       sshForwardPort,

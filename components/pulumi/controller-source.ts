@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { SourceSpec, TopologyModel } from "../topology/model";
+import { sha256File } from "./file-digest";
 
 /** A source on the controller as it goes to the hosts: one archive file and its digest. */
 export interface StagedSource {
@@ -19,19 +20,6 @@ export interface StagedSource {
 /** Where packed directories go: $NMTB_SOURCE_CACHE_DIR, else ~/.cache/netmap-testbed/sources. */
 export function defaultSourceCacheDir(): string {
   return process.env.NMTB_SOURCE_CACHE_DIR ?? path.join(os.homedir(), ".cache", "netmap-testbed", "sources");
-}
-
-function sha256File(file: string): string {
-  const hash = createHash("sha256");
-  const fd = fs.openSync(file, "r");
-  try {
-    const buffer = Buffer.alloc(1 << 20);
-    for (let n = fs.readSync(fd, buffer); n > 0; n = fs.readSync(fd, buffer))
-      hash.update(buffer.subarray(0, n));
-  } finally {
-    fs.closeSync(fd);
-  }
-  return hash.digest("hex");
 }
 
 function archiveExt(file: string): StagedSource["ext"] | undefined {

@@ -3,7 +3,7 @@ import type { LocalStepInputs, LocalStepOutputs } from "./local-step-runner";
 import { runtimeProvider } from "./provider-runtime";
 import type { StepCommand } from "./step-types";
 
-export type LocalStepKind = "LabImage" | "LabHost" | "NativeBuild";
+export type LocalStepKind = "LabImage" | "GuestImagePack" | "LabHost" | "NativeBuild";
 
 export interface LocalStepArgs {
   /** The resource type of this step. */

@@ -15,6 +15,7 @@ import type { NetmapHost } from "./netmap-host";
 import type { StagedSource } from "./controller-source";
 import { RemoteStep } from "./remote-step";
 import { sourceArgsFor } from "./source-args";
+import { stringField } from "./step-result";
 import type { StepShare } from "./step-types";
 
 export interface NetmapKernelArgs {
@@ -59,14 +60,6 @@ export interface NetmapKernelArgs {
 interface PreparedHost {
   kernelRelease: string;
   kernelSources?: string;
-}
-
-function stringField(result: Record<string, unknown>, field: string, step: string): string {
-  const value = result[field];
-  if (typeof value !== "string" || value === "") {
-    throw new Error(`netmap-testbed: step ${step} printed no "${field}" (got ${JSON.stringify(result)})`);
-  }
-  return value;
 }
 
 /** load.sh arguments: the management interface, each patched NIC and every module parameter. */

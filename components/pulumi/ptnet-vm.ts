@@ -16,8 +16,14 @@ export interface PtnetVmArgs {
   imagePath: pulumi.Input<string>;
   /** Public key (one OpenSSH line) allowed to log in to the guest. */
   authorizedKey: pulumi.Input<string>;
-  /** netmap source the guest builds its netmap.ko (with the ptnet driver) from. Defaults to none (the image must have it). */
+  /**
+   * netmap source a published image's guest builds its netmap.ko (with the ptnet driver) from at
+   * first boot (a git source only; the guest needs internet). Defaults to none (the image must
+   * have it). Recipe images get netmap from `recipeImage` instead.
+   */
   guestNetmapSource?: SourceSpec;
+  /** What a recipe image's guest boots and installs (GuestImage.boot and .netmap); required for one. */
+  recipeImage?: RecipeImageOnHost;
   /** The host's NICs, to check CPU pins against the NUMA node of NICs passed to the VM. */
   hostNics?: readonly HostNicSpec[];
   /** Seconds to wait for the guest's SSH after start. Defaults to 300. */
@@ -38,6 +44,40 @@ export interface PtnetVmArgs {
    * host's own accelerator (LocalLabHost.accel). Defaults to "kvm".
    */
   accel?: pulumi.Input<string>;
+}
+
+export interface RecipeImageOnHost {
+  /** The image's kernel and initrd on the host. */
+  boot: pulumi.Input<{ kernel: string; initrd: string }>;
+  /** netmap's export archive for that kernel on the host: the seed carries it into the guest. */
+  netmapArchive: pulumi.Input<string>;
+  /** netmap module parameters the guest loads it with (the topology's `netmap.params`). */
+  netmapParams: Readonly<Record<string, number>>;
+}
+
+/** make-seed.sh's arguments past the common ones: how the guest gets netmap. */
+function seedNetmapArgs(
+  plan: VmPlan,
+  source: SourceSpec | undefined,
+  recipe: RecipeImageOnHost | undefined,
+): pulumi.Output<string[]> {
+  if (plan.image.kind === "url") {
+    return pulumi.output(
+      source?.kind === "git" ? ["--netmap-source-git", source.git, "--ref", source.ref] : [],
+    );
+  }
+  if (!recipe)
+    throw new Error(`VM ${plan.name}: image ${plan.image.name} is built from a recipe: pass recipeImage`);
+  const params = Object.entries(recipe.netmapParams).map(([name, value]) => `${name}=${value}`);
+  return pulumi
+    .output(recipe.netmapArchive)
+    .apply((archive) => [
+      "--format",
+      "lab",
+      "--netmap-archive",
+      archive,
+      ...repeatFlag("--netmap-param", params),
+    ]);
 }
 
 /** Guest hostnames allow lower-case letters, digits and "-" only. */
@@ -62,10 +102,10 @@ export class PtnetVm extends pulumi.ComponentResource {
     super("netmap-testbed:index:PtnetVm", name, {}, opts);
     const { plan } = args;
     const connection = args.host.connection;
-    const netmapArgs =
-      args.guestNetmapSource?.kind === "git"
-        ? ["--netmap-source-git", args.guestNetmapSource.git, "--ref", args.guestNetmapSource.ref]
-        : [];
+    const netmapArgs = seedNetmapArgs(plan, args.guestNetmapSource, args.recipeImage);
+    const bootArgs = pulumi
+      .output(args.recipeImage?.boot)
+      .apply((boot) => (boot ? ["--kernel", boot.kernel, "--initrd", boot.initrd] : []));
     const seed = new RemoteStep(
       `${name}-seed`,
       {
@@ -73,8 +113,8 @@ export class PtnetVm extends pulumi.ComponentResource {
         connection,
         step: `vm-seed:${plan.name}`,
         create: pulumi
-          .output(args.authorizedKey)
-          .apply((key) =>
+          .all([args.authorizedKey, netmapArgs])
+          .apply(([key, netmap]) =>
             scriptCommand("image/make-seed.sh", [
               "--out",
               plan.paths.seed,
@@ -82,7 +122,7 @@ export class PtnetVm extends pulumi.ComponentResource {
               guestHostname(plan.name),
               "--ssh-key",
               key,
-              ...netmapArgs,
+              ...netmap,
             ]),
           ),
         // Runs after the VM's stop: the VM's directory (seed, console log) goes with it.
@@ -110,8 +150,8 @@ export class PtnetVm extends pulumi.ComponentResource {
         connection,
         step: `vm:${plan.name}`,
         create: pulumi
-          .all([args.imagePath, qemuArgs])
-          .apply(([image, argv]) =>
+          .all([args.imagePath, qemuArgs, bootArgs])
+          .apply(([image, argv, boot]) =>
             scriptCommand("vm/vm.sh", [
               "start",
               ...vmFlags,
@@ -127,6 +167,7 @@ export class PtnetVm extends pulumi.ComponentResource {
               args.restartOnFailure ? "on-failure" : "no",
               ...(plan.spec.pin && plan.spec.pin.length > 0 ? ["--pin", plan.spec.pin.join(",")] : []),
               ...repeatFlag("--nic-interface", passedInterfaces),
+              ...boot,
               "--",
               ...argv,
             ]),

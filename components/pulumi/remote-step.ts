@@ -32,6 +32,8 @@ export type RemoteStepKind =
   | "ValeUplink"
   | "QemuBuild"
   | "GuestImageFetch"
+  | "GuestImageStore"
+  | "GuestNetmapUpload"
   | "VmSeed"
   | "Vm";
 

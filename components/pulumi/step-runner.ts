@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { HostSession } from "../host";
+import { sha256File } from "./file-digest";
 import { afterRead, type StepHandlers } from "./provider-runtime";
 import type {
   RemoteStepInputs,
@@ -474,7 +475,7 @@ async function uploadFile(inputs: RemoteStepInputs, upload: StepUpload): Promise
   if (present.code === 0) return;
   let actual: string;
   try {
-    actual = createHash("sha256").update(fs.readFileSync(upload.localPath)).digest("hex");
+    actual = sha256File(upload.localPath);
   } catch (error) {
     throw new Error(
       `${inputs.connection.host}: step ${inputs.step}: cannot read ${upload.localPath} on this machine: ${describe(error)}`,

@@ -1,12 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { utils as sshUtils } from "ssh2";
-import { planTestbed, type HostPlan, type TestbedPlan } from "../plan";
-import type { SourceSpec, TopologyModel } from "../topology/model";
+import { planGuestNetmapBuild, planTestbed, type HostPlan, type TestbedPlan } from "../plan";
+import type { ImageSpec, SourceSpec, TopologyModel } from "../topology/model";
 import { stageModelSources, type StagedModel, type StagedSource } from "./controller-source";
 import { pinSource, resolveGitRef, type RefResolution } from "./resolve-refs";
 import { GuestImage } from "./guest-image";
 import { scriptCommand } from "./host-script";
 import { canBuildNatively, defaultLabArtifactDir, LabNativeBuild } from "./lab-native-build";
+import { LabRecipeImage } from "./lab-recipe-image";
 import { LocalLabHost } from "./local-lab-host";
 import { NetmapHost } from "./netmap-host";
 import { NetmapKernel } from "./netmap-kernel";
@@ -124,6 +125,8 @@ export class Testbed extends pulumi.ComponentResource {
   public readonly sources: Readonly<Record<string, SourceSummary>>;
   /** Controller sources (`source: { path }`), packed and checksummed once for every host. */
   private readonly staged: StagedModel["staged"];
+  /** Recipe images, built (with their guests' netmap) once on this machine for every host. */
+  private readonly recipeImages = new Map<string, LabRecipeImage>();
 
   constructor(name: string, args: TestbedArgs, opts?: pulumi.ComponentResourceOptions) {
     super("netmap-testbed:index:Testbed", name, {}, opts);
@@ -191,6 +194,25 @@ export class Testbed extends pulumi.ComponentResource {
     this.hostSummaries = pulumi.unsecret(pulumi.all(summaries));
     this.vmEndpoints = pulumi.all(endpoints);
     this.registerOutputs({ hosts: this.hostSummaries, vms: this.vmEndpoints, sources: this.sources });
+  }
+
+  /** The one build of a recipe image on this machine, shared by every host whose VMs boot it. */
+  private recipeImage(name: string, model: TopologyModel, image: ImageSpec): LabRecipeImage {
+    const existing = this.recipeImages.get(image.name);
+    if (existing) return existing;
+    const netmapFetchArgs = controllerSourceArgs(model.netmap.source, this.staged.netmap);
+    if (!netmapFetchArgs) {
+      throw new Error(
+        `image ${image.name}: its guests' netmap is built on this machine, which cannot read a hostPath source (validate first)`,
+      );
+    }
+    const recipe = new LabRecipeImage(
+      `${name}-image-${image.name}`,
+      { netmap: planGuestNetmapBuild(model.netmap), netmapFetchArgs, outDir: defaultLabArtifactDir() },
+      { parent: this, dependsOn: this.dependsOn },
+    );
+    this.recipeImages.set(image.name, recipe);
+    return recipe;
   }
 
   private resolveRef(what: string, source: SourceSpec): RefResolution | undefined {
@@ -356,7 +378,12 @@ export class Testbed extends pulumi.ComponentResource {
     );
     const images: Record<string, GuestImage> = {};
     for (const image of hostPlan.images) {
-      images[image.name] = new GuestImage(`${prefix}-image-${image.name}`, { host, image }, child);
+      const recipe = image.kind === "recipe" ? this.recipeImage(name, model, image) : undefined;
+      images[image.name] = new GuestImage(
+        `${prefix}-image-${image.name}`,
+        { host, image, ...(recipe ? { recipe } : {}) },
+        child,
+      );
     }
     const authorizedKey = hostGuestKey.apply((key) => {
       if (!key)
@@ -364,20 +391,34 @@ export class Testbed extends pulumi.ComponentResource {
       return key;
     });
     for (const vm of hostPlan.vms) {
+      const image = images[vm.image.name];
       this.vms[vm.name] = new PtnetVm(
         `${prefix}-${vm.name}`,
         {
           host,
           plan: vm,
-          imagePath: images[vm.image.name].path,
+          imagePath: image.path,
           authorizedKey,
           guestNetmapSource: model.netmap.source,
+          ...(image.boot && image.netmap
+            ? {
+                recipeImage: {
+                  boot: image.boot,
+                  netmapArchive: image.netmap.archivePath,
+                  netmapParams: model.netmap.params,
+                },
+              }
+            : {}),
           hostNics: hostPlan.spec.nics,
           qemu,
           netmap: kernel,
           ...(vmAccel ? { accel: vmAccel } : {}),
           // Its VALE ports are its QEMU's own (created as it starts); netmap is `netmap` above.
-          builtOn: [images[vm.image.name].fetch, ...(hugepages ? [hugepages] : [])],
+          builtOn: [
+            image.fetch,
+            ...(image.netmap ? [image.netmap.upload] : []),
+            ...(hugepages ? [hugepages] : []),
+          ],
         },
         child,
       );

@@ -19,6 +19,7 @@ describe("parseTopology", () => {
     });
     expect(model.images).toEqual([
       {
+        kind: "url",
         name: "debian12",
         url: "https://example.org/d.qcow2",
         digest: { algorithm: "sha256", hex: TEST_SHA256 },
@@ -134,7 +135,7 @@ describe("parseTopology", () => {
       freebsd14: { url: "https://example.org/f.qcow2", sha256: TEST_SHA256, os: "freebsd" },
     };
     const model = parseTopology(stringify(doc), "t.yaml");
-    expect(model.images.map((image) => [image.name, image.digest])).toEqual([
+    expect(model.images.map((image) => [image.name, image.kind === "url" && image.digest])).toEqual([
       ["debian12", { algorithm: "sha512", hex: TEST_SHA512 }],
       ["freebsd14", { algorithm: "sha256", hex: TEST_SHA256 }],
     ]);

@@ -60,12 +60,32 @@ export interface ImageDigest {
   readonly hex: string;
 }
 
-export interface ImageSpec {
+/** A published image: downloaded by each host and kept only when it matches its digest. */
+export interface DownloadedImageSpec {
+  readonly kind: "url";
   readonly name: string;
   readonly url: string;
   readonly digest: ImageDigest;
   readonly os: "linux" | "freebsd";
 }
+
+/** The image recipes the controller can build (kernel-builds/lab/build-image.sh). */
+export const IMAGE_RECIPES = ["lab"] as const;
+export type ImageRecipe = (typeof IMAGE_RECIPES)[number];
+
+/**
+ * An image the controller builds from a recipe (the local lab's Debian image), uploaded to each
+ * host with its kernel and initrd. Its guests get netmap built on the controller for that very
+ * kernel, so they need no internet.
+ */
+export interface RecipeImageSpec {
+  readonly kind: "recipe";
+  readonly name: string;
+  readonly recipe: ImageRecipe;
+  readonly os: "linux";
+}
+
+export type ImageSpec = DownloadedImageSpec | RecipeImageSpec;
 
 export interface HostNicSpec {
   /** Topology name of the NIC (key under `hosts.H.nics`). */

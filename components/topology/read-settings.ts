@@ -1,7 +1,7 @@
 /** Reads the build settings: `netmap`, `qemu`, source specs and `images`. */
 import type { DraftImage, DraftNetmap } from "./draft";
 import { checkDigest, DIGEST_ALGORITHMS, DIGEST_HEX_DIGITS, whereToGetDigest } from "./digests";
-import type { ImageDigest, ImageSpec, QemuSettings, SourceSpec } from "./model";
+import { IMAGE_RECIPES, type ImageDigest, type ImageSpec, type QemuSettings, type SourceSpec } from "./model";
 import { checkDriverName, checkObjectName } from "./names";
 import { isNetmapParam, NETMAP_PARAMS } from "./netmap-params";
 import { childPath } from "./paths";
@@ -181,10 +181,17 @@ function readImage(r: Reader, name: string, node: unknown, path: string): ImageS
   const fields = r.fields(
     node,
     path,
-    { required: ["url"], optional: ["sha256", "sha512", "os"] },
+    { optional: ["url", "sha256", "sha512", "os", "recipe"] },
     `image ${name}`,
   );
   if (!fields) return undefined;
+  if (fields.has("recipe")) return readRecipeImage(r, name, fields, path);
+  if (!fields.has("url")) {
+    r.reportKey(
+      path,
+      `image ${name} needs url: (with sha256: or sha512:) for a published image, or recipe: ${IMAGE_RECIPES.join(" | ")} for one this machine builds`,
+    );
+  }
   const url = fields.has("url")
     ? r.string(fields.get("url"), childPath(path, "url"), "url", checkDownloadUrl)
     : undefined;
@@ -193,7 +200,31 @@ function readImage(r: Reader, name: string, node: unknown, path: string): ImageS
     ? r.oneOf(fields.get("os"), childPath(path, "os"), "os", ["linux", "freebsd"] as const)
     : "linux";
   if (url === undefined || digest === undefined || os === undefined) return undefined;
-  return { name, url, digest, os };
+  return { kind: "url", name, url, digest, os };
+}
+
+/** A recipe image is built here and checked by its recipe's hash: a URL or digest would contradict it. */
+function readRecipeImage(
+  r: Reader,
+  name: string,
+  fields: Map<string, unknown>,
+  path: string,
+): ImageSpec | undefined {
+  for (const field of ["url", ...DIGEST_ALGORITHMS]) {
+    if (fields.has(field)) {
+      r.reportKey(
+        childPath(path, field),
+        `image ${name} is built from recipe: here, so it has no ${field}; remove ${field}, or remove recipe to download the image`,
+      );
+    }
+  }
+  const recipe = r.oneOf(fields.get("recipe"), childPath(path, "recipe"), "recipe", IMAGE_RECIPES);
+  const os = fields.has("os")
+    ? r.oneOf(fields.get("os"), childPath(path, "os"), "os", ["linux"] as const)
+    : "linux";
+  if (recipe === undefined || os === undefined) return undefined;
+  if (fields.has("url") || DIGEST_ALGORITHMS.some((a) => fields.has(a))) return undefined;
+  return { kind: "recipe", name, recipe, os };
 }
 
 export function readImages(r: Reader, node: unknown, path: string): DraftImage[] {

@@ -12,6 +12,7 @@ import { checkExclusiveUse } from "./rules/exclusive-use";
 import { checkExplicitMacs } from "./rules/explicit-macs";
 import { checkHostNamespaces } from "./rules/host-namespace";
 import type { Rule } from "./rules/lookup";
+import { checkRecipeImages } from "./rules/recipe-images";
 import { checkReferences } from "./rules/references";
 import { checkTrust } from "./rules/trust";
 import { checkVmPorts } from "./rules/vm-ports";
@@ -26,6 +27,7 @@ const RULES: readonly Rule[] = [
   checkVmResources,
   checkVmPorts,
   checkExplicitMacs,
+  checkRecipeImages,
 ];
 
 export function validateDraft(draft: DraftTopology, r: Reader): void {

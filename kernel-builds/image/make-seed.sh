@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
-# Writes a cloud-init NoCloud seed (a volume labelled "cidata" holding user-data and meta-data)
-# for one guest: hostname, the testbed's SSH key, and, when a netmap source is given, a first-boot
-# job that builds netmap (with ptnet guest support, no NIC drivers) and loads it with
-# ptnet_vnet_hdr=0 so the guest's ptnet NICs carry plain Ethernet frames (NFV use).
+# Writes the seed of one guest: its hostname, the testbed's SSH key for a login user with
+# password-less sudo, and netmap.
+#
+# For a downloaded cloud image (--format auto|iso|vfat): a cloud-init NoCloud seed (a volume
+# labelled "cidata" holding user-data and meta-data); when a netmap source is given, a first-boot
+# job builds netmap (with ptnet guest support, no NIC drivers) and loads it with
+# ptnet_vnet_hdr=0 so the guest's ptnet NICs carry plain Ethernet frames (NFV use). The guest
+# needs internet for that.
+#
+# For the lab's own image (--format lab, kernel-builds/lab/build-image.sh): a plain tar archive,
+# used raw as a virtio disk with serial nmtb-seed, which the image's nmtb-seed service reads at
+# every boot. It holds the guest-side program guest-setup.sh (as `setup`) and its inputs: the
+# user, the key, and optionally netmap already built for the image's kernel on the controller
+# (native-build.sh netmap's archive) with netmap's parameters. The guest needs no internet.
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -16,6 +26,8 @@ usage() {
 usage: make-seed.sh --out FILE --hostname NAME --ssh-key "ssh-ed25519 AAAA… comment"
          [--user NAME] [--netmap-source-git URL --ref REF] [--netmap-configure-arg ARG]...
          [--user-data-extra FILE] [--format auto|iso|vfat] [--emit-dir DIR]
+       make-seed.sh --format lab --out FILE --hostname NAME --ssh-key KEY [--user NAME]
+         [--netmap-archive FILE [--netmap-param NAME=VALUE]...] [--emit-dir DIR]
 
   --out FILE               seed image to write (atomically; unchanged content = no rewrite)
   --hostname NAME          guest hostname (lower-case letters, digits, "-"; at most 63)
@@ -28,16 +40,29 @@ usage: make-seed.sh --out FILE --hostname NAME --ssh-key "ssh-ed25519 AAAA… co
                            MIME part after ours (a cloud-config part replaces same-named keys
                            unless it sets merge_how)
   --format F               iso (genisoimage/xorriso), vfat (mkfs.vfat + mcopy) or auto
-                           (default: cloud-localds, else iso, else vfat)
-  --emit-dir DIR           also write user-data and meta-data there (for inspection)
+                           (default: cloud-localds, else iso, else vfat): cloud-init seeds;
+                           lab: a tar archive for the lab's own image (see below)
+  --emit-dir DIR           also write the seed's files there (for inspection)
 
-Needs one of: cloud-localds (cloud-image-utils), genisoimage, xorriso, or dosfstools + mtools.
-stdout: one JSON object {"path","format","tool","instanceId","userDataSha256","changed"}.
+--format lab only (guests of kernel-builds/lab/build-image.sh's image, booted with the seed as
+a raw virtio disk with serial nmtb-seed; guest-setup.sh installs what follows at every boot):
+  --netmap-archive FILE    native-build.sh netmap's archive (<buildKey>.tgz) for the image's
+                           kernel: the guest installs and loads its netmap.ko and installs its
+                           tools in /opt/netmap-testbed/bin (a build for another kernel is refused)
+  --netmap-param N=V       a netmap module parameter, e.g. ptnet_vnet_hdr=0 (repeatable; with
+                           --netmap-archive; N: [a-z_][a-z0-9_]*, V: letters, digits, _ . : -)
+
+Needs (cloud-init formats) one of: cloud-localds (cloud-image-utils), genisoimage, xorriso, or
+dosfstools + mtools; (lab) tar.
+stdout: one JSON object {"path","format","tool","instanceId","contentSha256","userDataSha256",
+"changed"}; contentSha256 is the digest of what the seed holds (lab: of the archive itself),
+userDataSha256 that of the cloud-init user-data (null for lab).
 EOF
 }
 
 out="" hostname="" ssh_key="" user=netmap nm_git="" nm_ref="" extra="" format=auto emit_dir=""
-nm_args=()
+nm_archive=""
+nm_args=() nm_params=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --out) out="$(nmtb_flag_value "$@")" && shift 2 ;;
@@ -49,6 +74,8 @@ while [[ $# -gt 0 ]]; do
     --netmap-configure-arg) nm_args+=("$(nmtb_flag_value "$@")") && shift 2 ;;
     --user-data-extra) extra="$(nmtb_flag_value "$@")" && shift 2 ;;
     --format) format="$(nmtb_flag_value "$@")" && shift 2 ;;
+    --netmap-archive) nm_archive="$(nmtb_flag_value "$@")" && shift 2 ;;
+    --netmap-param) nm_params+=("$(nmtb_flag_value "$@")") && shift 2 ;;
     --emit-dir) emit_dir="$(nmtb_flag_value "$@")" && shift 2 ;;
     -h | --help)
       usage
@@ -80,11 +107,96 @@ if [[ -n $extra ]]; then
   nmtb_require_path "$extra" "--user-data-extra"
   [[ -f $extra ]] || nmtb_die "--user-data-extra $extra is not a file"
 fi
-nmtb_require_match "--format" "$format" '^(auto|iso|vfat)$' 'auto, iso or vfat'
+nmtb_require_match "--format" "$format" '^(auto|iso|vfat|lab)$' 'auto, iso, vfat or lab'
 [[ -z $emit_dir ]] || nmtb_require_path "$emit_dir" "--emit-dir"
+if [[ $format == lab ]]; then
+  # The lab image's guests have no internet and no cloud-init: nothing there would run these.
+  [[ -z $nm_git && -z $nm_ref ]] ||
+    nmtb_usage_error "--netmap-source-git/--ref are for cloud-init seeds (the guest builds netmap); with --format lab give --netmap-archive (native-build.sh netmap's archive)"
+  ((${#nm_args[@]} == 0)) ||
+    nmtb_usage_error "--netmap-configure-arg is for cloud-init seeds; with --format lab netmap comes built (--netmap-archive)"
+  [[ -z $extra ]] || nmtb_usage_error "--user-data-extra is cloud-init user-data: --format lab has no cloud-init"
+else
+  [[ -z $nm_archive ]] ||
+    nmtb_usage_error "--netmap-archive needs --format lab (a guest of the lab's own image); cloud-init seeds build netmap in the guest (--netmap-source-git)"
+  ((${#nm_params[@]} == 0)) ||
+    nmtb_usage_error "--netmap-param needs --format lab; cloud-init seeds load netmap with ptnet_vnet_hdr=0"
+fi
+if [[ -n $nm_archive ]]; then
+  nmtb_require_path "$nm_archive" "--netmap-archive"
+  [[ -f $nm_archive && -r $nm_archive ]] || nmtb_die "--netmap-archive $nm_archive is not a readable file"
+fi
+((${#nm_params[@]} == 0)) || [[ -n $nm_archive ]] ||
+  nmtb_usage_error "--netmap-param needs --netmap-archive (the parameters are those of its netmap.ko)"
+declare -A seen_param=()
+for p in "${nm_params[@]}"; do
+  [[ $p == *=* ]] || nmtb_usage_error "invalid --netmap-param '$p': NAME=VALUE, e.g. ptnet_vnet_hdr=0"
+  nmtb_require_match "--netmap-param name" "${p%%=*}" '^[a-z_][a-z0-9_]*$' \
+    'a module parameter name: lower-case letters, digits and "_", not starting with a digit'
+  nmtb_require_match "--netmap-param value" "${p#*=}" '^[A-Za-z0-9_.:-]+$' 'letters, digits, "_", ".", ":" and "-"'
+  [[ -z ${seen_param[${p%%=*}]:-} ]] || nmtb_usage_error "--netmap-param ${p%%=*} is given twice"
+  seen_param[${p%%=*}]=1
+done
 
 work="$(mktemp -d)"
 trap 'rm -rf -- "$work"' EXIT
+sidecar="$out.nmtb-seed"
+
+# ---------------------------------------------------------------- the lab image's seed
+if [[ $format == lab ]]; then
+  if [[ -n $nm_archive ]]; then
+    # Checked here, where a mistake is cheap: in the guest it would only show on its console.
+    ko_count="$(tar -tzf "$nm_archive" 2>/dev/null | grep -c '^[^/]*/netmap\.ko$' || true)"
+    [[ $ko_count == 1 ]] ||
+      nmtb_die "--netmap-archive $nm_archive has no top-level <buildKey>/netmap.ko (found ${ko_count:-0}): not native-build.sh netmap's archive"
+  fi
+  stage="$work/lab"
+  mkdir -p "$stage"
+  printf '%s\n' "$ssh_key" >"$stage/authorized_keys"
+  printf '%s\n' "$hostname" >"$stage/hostname"
+  printf '%s\n' "$user" >"$stage/user"
+  cp "$here/guest-setup.sh" "$stage/setup"
+  if [[ -n $nm_archive ]]; then
+    cp "$nm_archive" "$stage/netmap-build.tgz"
+    printf '%s  netmap-build.tgz\n' "$(nmtb_sha256_file "$stage/netmap-build.tgz")" >"$stage/netmap-build.tgz.sha256"
+    ((${#nm_params[@]} == 0)) || printf '%s\n' "${nm_params[@]}" >"$stage/netmap.params"
+  fi
+  chmod 0644 "$stage"/*
+  members=()
+  for f in "$stage"/*; do members+=("${f##*/}"); done
+  # Reproducible bytes (order, owner, times), so the archive's digest is the content's.
+  tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 --format=gnu \
+    -C "$stage" -cf "$work/seed.tar" -- "${members[@]}"
+  # QEMU sizes the raw disk to the file and the guest's tar reads it in 512-byte blocks; GNU tar
+  # pads to whole 10 KiB records already: this only keeps that true.
+  size="$(stat -c %s "$work/seed.tar")"
+  ((size % 512 == 0)) || truncate -s $(((size + 511) / 512 * 512)) "$work/seed.tar"
+  content_sha="$(nmtb_sha256_file "$work/seed.tar")"
+  instance_id="$hostname-${content_sha:0:12}"
+  emit_lab() {
+    printf '{"path":%s,"format":"lab","tool":"tar","instanceId":%s,"contentSha256":%s,"userDataSha256":null,"changed":%s}\n' \
+      "$(nmtb_json_str "$out")" "$(nmtb_json_str "$instance_id")" "$(nmtb_json_str "$content_sha")" "$(nmtb_json_bool "$1")"
+  }
+  if [[ -n $emit_dir ]]; then
+    mkdir -p "$emit_dir"
+    cp "$stage"/* "$emit_dir/"
+  fi
+  if [[ -f $out && -f $sidecar ]]; then
+    read -r old_sha old_format _ <"$sidecar" || true
+    if [[ $old_sha == "$content_sha" && $old_format == lab ]]; then
+      nmtb_log "$out is up to date"
+      emit_lab false
+      exit 0
+    fi
+  fi
+  mkdir -p "$(dirname "$out")"
+  cp "$work/seed.tar" "$out.tmp.$$"
+  mv -f "$out.tmp.$$" "$out"
+  printf '%s lab tar\n' "$content_sha" >"$sidecar"
+  nmtb_log "seed written to $out (lab, ${#members[@]} files: ${members[*]})"
+  emit_lab true
+  exit 0
+fi
 
 # ---------------------------------------------------------------- user-data
 # Every value below was validated against a character set without quotes, backslashes,
@@ -189,11 +301,10 @@ if [[ -n $emit_dir ]]; then
   cp "$work/user-data" "$work/meta-data" "$emit_dir/"
 fi
 
-sidecar="$out.nmtb-seed"
 emit() {
-  printf '{"path":%s,"format":%s,"tool":%s,"instanceId":%s,"userDataSha256":%s,"changed":%s}\n' \
+  printf '{"path":%s,"format":%s,"tool":%s,"instanceId":%s,"contentSha256":%s,"userDataSha256":%s,"changed":%s}\n' \
     "$(nmtb_json_str "$out")" "$(nmtb_json_str "$1")" "$(nmtb_json_str "$2")" "$(nmtb_json_str "$instance_id")" \
-    "$(nmtb_json_str "$ud_sha")" "$(nmtb_json_bool "$3")"
+    "$(nmtb_json_str "$content_sha")" "$(nmtb_json_str "$ud_sha")" "$(nmtb_json_bool "$3")"
 }
 if [[ -f $out && -f $sidecar ]]; then
   read -r old_sha old_format old_tool <"$sidecar" || true

@@ -15,7 +15,8 @@ usage() {
   cat <<'EOF'
 usage: vm.sh start  --name N --image PATH --seed PATH [--state-dir D] [--pin CPU,CPU…]
                     [--ssh-port P] [--restart on-failure|no] [--wait-ssh SECONDS]
-                    [--nic-interface IF]… [--no-systemd] [--qemu-img PATH] -- QEMU_ARGV…
+                    [--nic-interface IF]… [--no-systemd] [--qemu-img PATH]
+                    [--kernel FILE --initrd FILE] -- QEMU_ARGV…
        vm.sh unit   (same flags as start) -- QEMU_ARGV…   print the unit, change nothing
        vm.sh stop   --name N [--state-dir D] [--timeout SECONDS]
        vm.sh status --name N [--state-dir D]
@@ -33,6 +34,8 @@ usage: vm.sh start  --name N --image PATH --seed PATH [--state-dir D] [--pin CPU
   --restart MODE     systemd Restart= (default no)
   --wait-ssh S       wait up to S seconds for an SSH banner on 127.0.0.1:P (default 300; 0 = no wait)
   --nic-interface IF a host NIC passed to the VM: the pins are checked against its NUMA node
+  --kernel F --initrd F  a recipe image's kernel and initrd: linked as D/vmlinuz and
+                     D/initrd.img at each start, which the argv's -kernel/-initrd must name
   --no-systemd       run QEMU under setsid with a pidfile instead of a systemd unit
   --timeout S        stop: seconds to wait after the QMP powerdown before killing (default 60)
 
@@ -59,7 +62,7 @@ case "$action" in
 esac
 
 name="" image="" seed="" state_dir="" pins="" ssh_port="" restart=no wait_ssh=300 timeout=60
-use_systemd=1 qemu_img=""
+use_systemd=1 qemu_img="" kernel="" initrd=""
 nics=()
 qemu_argv=()
 while [[ $# -gt 0 ]]; do
@@ -67,6 +70,8 @@ while [[ $# -gt 0 ]]; do
     --name) name="$(nmtb_flag_value "$@")" && shift 2 ;;
     --image) image="$(nmtb_flag_value "$@")" && shift 2 ;;
     --seed) seed="$(nmtb_flag_value "$@")" && shift 2 ;;
+    --kernel) kernel="$(nmtb_flag_value "$@")" && shift 2 ;;
+    --initrd) initrd="$(nmtb_flag_value "$@")" && shift 2 ;;
     --state-dir) state_dir="$(nmtb_flag_value "$@")" && shift 2 ;;
     --pin) pins="$(nmtb_flag_value "$@")" && shift 2 ;;
     --ssh-port) ssh_port="$(nmtb_flag_value "$@")" && shift 2 ;;
@@ -309,6 +314,15 @@ argv_has -qmp "unix:$qmp_sock,server" ||
 argv_has -drive "file=$overlay," ||
   nmtb_usage_error "the QEMU argv must contain -drive file=$overlay,… (the overlay this script creates)"
 argv_has -drive "file=$seed," || nmtb_usage_error "the QEMU argv must contain -drive file=$seed,… (--seed)"
+# A recipe image boots its own kernel: the argv names this VM's links, made below at each start.
+boot_kernel="$state_dir/vmlinuz" boot_initrd="$state_dir/initrd.img"
+if [[ -n $kernel || -n $initrd ]]; then
+  [[ -n $kernel && -n $initrd ]] || nmtb_usage_error "--kernel and --initrd go together"
+  nmtb_require_path "$kernel" "--kernel"
+  nmtb_require_path "$initrd" "--initrd"
+  [[ "$(argv_last -kernel)" == "$boot_kernel" && "$(argv_last -initrd)" == "$boot_initrd" ]] ||
+    nmtb_usage_error "with --kernel/--initrd the QEMU argv must contain -kernel $boot_kernel -initrd $boot_initrd"
+fi
 if [[ -n $ssh_port ]]; then
   ssh_fwd_ok=0
   for ((i = 1; i + 1 < ${#qemu_argv[@]}; i++)); do
@@ -381,6 +395,10 @@ else
     nmtb_log "creating overlay $overlay on $image ($fmt)"
     "$qemu_img" create -q -f qcow2 -F "$fmt" -b "$image" "$overlay" >/dev/null
   fi
+  if [[ -n $kernel ]]; then
+    ln -sfn -- "$kernel" "$boot_kernel"
+    ln -sfn -- "$initrd" "$boot_initrd"
+  fi
   rm -f -- "$qmp_sock" "$pidfile"
   # A fresh log per start (QEMU truncates it too, once it gets that far).
   [[ -z $console ]] || : >"$console"
@@ -450,6 +468,9 @@ fi
 
 # Wait for the guest's SSH banner.
 ssh_ready=false
+# What a Linux guest prints when it cannot go on: a panic, or the initramfs without a root.
+boot_failed='Kernel panic - not syncing[^\r]*|Dropping to a shell'
+
 if [[ -n $ssh_port ]] && ((wait_ssh > 0)); then
   nmtb_log "waiting up to ${wait_ssh}s for SSH on 127.0.0.1:$ssh_port"
   deadline=$((SECONDS + wait_ssh))
@@ -467,11 +488,20 @@ if [[ -n $ssh_port ]] && ((wait_ssh > 0)); then
       break
     fi
     qemu_pid >/dev/null || fail_start "QEMU exited while waiting for SSH"
+    # A guest that cannot boot will never answer: say so now rather than at the deadline.
+    if [[ -n $console ]] && grep -qE "$boot_failed" "$console" 2>/dev/null; then
+      fail_start "the guest stopped booting: $(grep -m1 -oE "$boot_failed" "$console")"
+    fi
     ((SECONDS < deadline)) || fail_start "guest did not answer SSH on 127.0.0.1:$ssh_port within ${wait_ssh}s"
     sleep 1
   done
 fi
 
+# A lab-image guest's seed setup (its user, netmap) runs before its sshd starts, so by the banner
+# it is over; its failure is this VM's, told in the guest's words in the console tail.
+if [[ $ssh_ready == true && -n $console ]] && grep -q 'nmtb-seed: setup failed' "$console" 2>/dev/null; then
+  fail_start "the guest's seed setup failed ($(grep -m1 -o 'nmtb-seed: setup failed[^\r]*' "$console")); the console tail says why"
+fi
 pid="$(qemu_pid)" || fail_start "QEMU is not running"
 printf '{"ok":true,"name":%s,"unit":%s,"systemd":%s,"pid":%s,"sshHost":"127.0.0.1","sshPort":%s,"sshReady":%s,' \
   "$(nmtb_json_str "$name")" "$( ((use_systemd)) && nmtb_json_str "$unit" || echo null)" "$(nmtb_json_bool "$use_systemd")" \

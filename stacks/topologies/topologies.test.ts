@@ -69,7 +69,8 @@ describe("example topologies", () => {
   });
 
   it.each(files)("%s pins every image to a dated URL, not latest/ (which moves under a pin)", (name) => {
-    for (const image of load(name).images) expect(image.url).not.toContain("/latest/");
+    for (const image of load(name).images)
+      if (image.kind === "url") expect(image.url).not.toContain("/latest/");
   });
 
   it("paper-2015 has the paper's three setups on two bare-metal hosts", () => {

@@ -32,6 +32,7 @@ import { HostSession, type RunResult } from "../../components/host";
 import { argvForAccel, qemuArgv, SSH_FORWARD_PORT_BASE, vmPaths } from "../../components/plan/vm";
 import type { VmSpec } from "../../components/topology/model";
 import { startGuestHosts, type GuestHost } from "../fixtures/guest-host";
+import { TEST_IMAGE } from "../support/plan-test-model";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 /** Where the scripts go on the guest host (the layout of a deployed bundle). */
@@ -207,7 +208,9 @@ describe("vm.sh: VM lifecycle on a guest host (Debian's QEMU standing in for the
     };
     const paths = vmPaths(name);
     const sshPort = SSH_FORWARD_PORT_BASE + index;
-    const planned = qemuArgv({ binary: QEMU, spec, nics: [], paths, sshForwardPort: sshPort });
+    // A downloaded image's argv (disk and cloud-init seed); the tiny guest's kernel comes on top.
+    const image = { ...TEST_IMAGE, name: "tiny" };
+    const planned = qemuArgv({ binary: QEMU, spec, image, nics: [], paths, sshForwardPort: sshPort });
     // Without /dev/kvm the planner's two KVM values cannot work: substitute exactly those.
     const argv = argvForAccel(planned, kvm ? "kvm" : "tcg");
     // Only what the tiny guest needs on top: its kernel, initramfs and command line.

@@ -22,6 +22,17 @@ const RESULTS: Readonly<Record<string, Record<string, unknown>>> = {
   "netmap-build": { buildDir: "/var/cache/netmap-testbed/build/k", built: true },
 };
 
+export const FAKE_GUEST_IMAGE_SHA256 = "a".repeat(64);
+export const FAKE_NETMAP_ARCHIVE_SHA256 = "b".repeat(64);
+
+/** What image/fetch-image.sh, image/store-image.sh and host/source-cache.sh print (fields read back). */
+const IMAGE_RESULT = {
+  path: "/var/cache/img",
+  disk: "/var/cache/img/disk.qcow2",
+  kernel: "/var/cache/img/vmlinuz",
+  initrd: "/var/cache/img/initrd.img",
+};
+
 /** Every step kind's type starts with this (e.g. `…netmap-testbed:NetmapBuild`). */
 export const STEP_TYPE_PREFIX = "pulumi-nodejs:dynamic/netmap-testbed:";
 
@@ -44,12 +55,25 @@ export async function fakeStepResource(
   }
   if (args.type === `${STEP_TYPE_PREFIX}NativeBuild`) {
     // What kernel-builds/lab/native-build.sh prints (the fields the components read back).
-    const result = { sourceDir: "/var/cache/netmap-testbed/src/tarball-abc", archive: "/a/k.tgz" };
+    const result = {
+      sourceDir: "/var/cache/netmap-testbed/src/tarball-abc",
+      archive: "/a/k.tgz",
+      sha256: FAKE_NETMAP_ARCHIVE_SHA256,
+    };
+    return { id: `${args.name}-id`, state: { ...args.inputs, result, instance } };
+  }
+  if (args.type === `${STEP_TYPE_PREFIX}GuestImagePack`) {
+    // What kernel-builds/lab/pack-guest-image.sh prints.
+    const result = {
+      archive: "/img/guest.tar",
+      sha256: FAKE_GUEST_IMAGE_SHA256,
+      kernelRelease: FAKE_KERNEL_RELEASE,
+    };
     return { id: `${args.name}-id`, state: { ...args.inputs, result, instance } };
   }
   if (!args.type.startsWith(STEP_TYPE_PREFIX)) return { id: `${args.name}-id`, state: args.inputs };
   await new Promise((resolve) => setTimeout(resolve, 5));
   const step = String(args.inputs.step);
-  const result = RESULTS[step] ?? (step.startsWith("image-") ? { path: "/var/cache/img" } : {});
+  const result = RESULTS[step] ?? (step.startsWith("image-") ? IMAGE_RESULT : {});
   return { id: `${args.name}-id`, state: { ...args.inputs, result, instance } };
 }

@@ -15,6 +15,7 @@ import type {
 import { TEST_SHA512 } from "./test-digests";
 
 export const TEST_IMAGE: ImageSpec = {
+  kind: "url",
   name: "debian12",
   url: "https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-generic-amd64.qcow2",
   digest: { algorithm: "sha512", hex: TEST_SHA512 },

@@ -33,6 +33,7 @@ const PACKAGE_OF: Readonly<Record<string, string>> = {
   cut: "coreutils",
   date: "coreutils",
   du: "coreutils",
+  df: "coreutils",
   dirname: "coreutils",
   "dpkg-query": "dpkg",
   env: "coreutils",
@@ -163,6 +164,8 @@ const OPTIONAL: Readonly<Record<string, string>> = {
 
 /** Paths (prefixes) whose scripts run only inside guest hosts, which install their own packages. */
 const GUEST_SIDE: Readonly<Record<string, string>> = {
+  "kernel-builds/image/guest-setup.sh":
+    "runs inside a VM of the lab's image (nmtb-seed runs the seed's copy)",
   "kernel-builds/netmap/": "netmap build/load scripts: run on guest hosts (netmap-kernel, e2e, build-reuse)",
   "kernel-builds/lab/image/": "installed into the lab's base image",
   "test/fixtures/tiny-guest/": "built and booted inside a guest host (vm-lifecycle)",

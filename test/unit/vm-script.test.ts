@@ -498,6 +498,50 @@ describe("vm.sh lifecycle (--no-systemd, QEMU test double)", () => {
   );
 
   maybe(
+    "gives up on a guest that stopped booting at once, not at the SSH deadline",
+    async () => {
+      const port = await freePort();
+      const flags = ["--name", "vm1", "--image", image, "--seed", seed, "--ssh-port", String(port)];
+      const started = Date.now();
+      const r = await vm(
+        ["start", ...flags, "--wait-ssh", "120", "--no-systemd", "--", ...fullArgv(seed, [], port)],
+        {
+          FAKE_QEMU_NO_SSH: "1",
+          FAKE_QEMU_CONSOLE: "ALERT!  /dev/vda does not exist.  Dropping to a shell!",
+        },
+      );
+      expect(r.status).toBe(1);
+      expect(r.json).toMatchObject({ ok: false, error: "the guest stopped booting: Dropping to a shell" });
+      expect(Date.now() - started).toBeLessThan(60_000);
+      expect((await vm(["status", "--name", "vm1"])).json).toMatchObject({ present: false, running: false });
+    },
+    90000,
+  );
+
+  maybe(
+    "fails the start of a guest whose seed setup failed, though its SSH answers",
+    async () => {
+      const port = await freePort();
+      const flags = ["--name", "vm1", "--image", image, "--seed", seed, "--ssh-port", String(port)];
+      const r = await vm(
+        ["start", ...flags, "--wait-ssh", "30", "--no-systemd", "--", ...fullArgv(seed, [], port)],
+        {
+          FAKE_QEMU_CONSOLE:
+            "guest-setup: error: netmap build is for kernel 6.1.0-9-amd64, this guest runs 6.1.0-50-amd64: nothing installed\nnmtb-seed: setup failed (exit 1)",
+        },
+      );
+      expect(r.status).toBe(1);
+      expect(r.json).toMatchObject({
+        ok: false,
+        error: "the guest's seed setup failed (nmtb-seed: setup failed (exit 1)); the console tail says why",
+      });
+      expect(String(r.json.consoleTail)).toContain("netmap build is for kernel 6.1.0-9-amd64");
+      expect((await vm(["status", "--name", "vm1"])).json).toMatchObject({ present: false, running: false });
+    },
+    60000,
+  );
+
+  maybe(
     "starts, reports and stops a VM from the planner's argv (paths moved under the test's state dir)",
     async () => {
       const planned = planTestbed(paperModel())
@@ -527,6 +571,64 @@ describe("vm.sh lifecycle (--no-systemd, QEMU test double)", () => {
       expect(stop.json).toMatchObject({ changed: true, graceful: true, killed: false });
       expect(fs.existsSync(`/proc/${pid}`)).toBe(false);
       expect(fs.readFileSync(path.join(d, "console.log"), "utf8")).toMatch(/powering down/);
+    },
+    60000,
+  );
+
+  maybe(
+    "starts a recipe image's VM from the planner's argv, its kernel and initrd linked into its directory",
+    async () => {
+      const paper = paperModel();
+      const model = {
+        ...paper,
+        images: [{ kind: "recipe" as const, name: "lab", recipe: "lab" as const, os: "linux" as const }],
+        vms: paper.vms.map((v) => ({ ...v, image: "lab" })),
+      };
+      const planned = planTestbed(model)
+        .hosts.flatMap((h) => h.vms)
+        .find((v) => v.name === "vm-a");
+      if (!planned) throw new Error("no vm-a in the paper's model");
+      const port = await freePort();
+      const d = stateDir();
+      const hostfwd = `hostfwd=tcp:127.0.0.1:${planned.sshForwardPort}-:22`;
+      const argv = [fakeQemu, ...planned.qemuArgs.slice(1)].map((a) =>
+        a.split(planned.paths.dir).join(d).replace(hostfwd, `hostfwd=tcp:127.0.0.1:${port}-:22`),
+      );
+      const planSeed = planned.paths.seed.replace(planned.paths.dir, d);
+      fs.mkdirSync(d, { recursive: true });
+      fs.writeFileSync(planSeed, "seed");
+      const kernel = path.join(dir, "vmlinuz-6.1.0-test");
+      const initrd = path.join(dir, "initrd.img-6.1.0-test");
+      fs.writeFileSync(kernel, "kernel");
+      fs.writeFileSync(initrd, "initrd");
+      const flags = ["--name", "vm1", "--image", image, "--seed", planSeed, "--ssh-port", String(port)];
+
+      const half = await vm(["start", ...flags, "--kernel", kernel, "--no-systemd", "--", ...argv]);
+      expect(half.status).toBe(2);
+      expect(half.stderr).toMatch(/--kernel and --initrd go together/);
+      const elsewhere = argv.map((a) => (a === `${d}/vmlinuz` ? kernel : a));
+      const wrong = await vm([
+        "start",
+        ...flags,
+        "--kernel",
+        kernel,
+        "--initrd",
+        initrd,
+        "--no-systemd",
+        "--",
+        ...elsewhere,
+      ]);
+      expect(wrong.status).toBe(2);
+      expect(wrong.stderr).toMatch(/must contain -kernel .*\/vmlinuz -initrd .*\/initrd\.img/);
+
+      const boot = ["--kernel", kernel, "--initrd", initrd];
+      const r = await vm(["start", ...flags, ...boot, "--wait-ssh", "30", "--no-systemd", "--", ...argv]);
+      expect(r.stderr).not.toMatch(/error/);
+      expect(r.status).toBe(0);
+      expect(fs.readlinkSync(path.join(d, "vmlinuz"))).toBe(kernel);
+      expect(fs.readlinkSync(path.join(d, "initrd.img"))).toBe(initrd);
+      const stop = await vm(["stop", "--name", "vm1", "--timeout", "10"]);
+      expect(stop.json).toMatchObject({ changed: true, graceful: true });
     },
     60000,
   );
