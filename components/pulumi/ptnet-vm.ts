@@ -27,7 +27,7 @@ export interface PtnetVmArgs {
   /** The host's NICs, to check CPU pins against the NUMA node of NICs passed to the VM. */
   hostNics?: readonly HostNicSpec[];
   /** Seconds to wait for the guest's SSH after start. Defaults to 300. */
-  sshWaitSec?: number;
+  sshWaitSec?: pulumi.Input<number>;
   /** Restart QEMU when it exits with an error (systemd `Restart=on-failure`). Defaults to false. */
   restartOnFailure?: boolean;
   /** The ptnet QEMU the VM runs: rebuilding it re-creates the VM. */
@@ -150,8 +150,8 @@ export class PtnetVm extends pulumi.ComponentResource {
         connection,
         step: `vm:${plan.name}`,
         create: pulumi
-          .all([args.imagePath, qemuArgs, bootArgs])
-          .apply(([image, argv, boot]) =>
+          .all([args.imagePath, qemuArgs, bootArgs, args.sshWaitSec ?? 300])
+          .apply(([image, argv, boot, sshWaitSec]) =>
             scriptCommand("vm/vm.sh", [
               "start",
               ...vmFlags,
@@ -162,7 +162,7 @@ export class PtnetVm extends pulumi.ComponentResource {
               "--ssh-port",
               String(plan.sshForwardPort),
               "--wait-ssh",
-              String(args.sshWaitSec ?? 300),
+              String(sshWaitSec),
               "--restart",
               args.restartOnFailure ? "on-failure" : "no",
               ...(plan.spec.pin && plan.spec.pin.length > 0 ? ["--pin", plan.spec.pin.join(",")] : []),

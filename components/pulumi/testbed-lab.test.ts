@@ -140,10 +140,12 @@ describe("Testbed on a local lab with sources on this machine", () => {
     expect(builtOn(resources, "local-lab1-native-qemu")).toEqual(["local-lab1-native-netmap"]);
   });
 
-  it("runs the VMs of a lab host under TCG when the lab host itself has no hardware KVM", () => {
+  it("runs the VMs of a lab host under TCG when the lab host itself has no hardware KVM, and waits longer for them", () => {
     for (const vm of ["guest1", "guest2"]) {
       const argv = inputs(resources, `local-lab1-${vm}-vm`).create.argv;
       const qemu = argv.slice(argv.indexOf("--") + 1);
+      // Emulated inside an emulated host: far beyond the 300 s a guest gets under KVM.
+      expect(Number(argv[argv.indexOf("--wait-ssh") + 1])).toBeGreaterThanOrEqual(1800);
       expect(qemu[qemu.indexOf("-machine") + 1]).toBe("q35,accel=tcg");
       expect(qemu[qemu.indexOf("-cpu") + 1]).toBe("max");
       expect(qemu.filter((a) => a.startsWith("ptnet-pci,")).length).toBeGreaterThan(0);

@@ -97,6 +97,13 @@ function controllerSourceArgs(source: SourceSpec, staged: StagedSource | undefin
   return undefined;
 }
 
+/**
+ * How long a VM in a lab host without KVM gets to answer SSH. Both run under TCG: on a 2-core
+ * machine a guest of the lab's image mounted its root after 6.5 min and had not answered SSH after
+ * 24 (docs/local-lab.md, "Timings"), where under KVM it takes seconds.
+ */
+const TCG_LAB_GUEST_SSH_WAIT_SEC = 3600;
+
 /** Lab hosts are cabled in a chain (lab1–lab2–…): each cable is a UDP port pair on 127.0.0.1. */
 function labLinks(labHosts: readonly string[], host: string): string[] {
   const index = labHosts.indexOf(host);
@@ -412,7 +419,13 @@ export class Testbed extends pulumi.ComponentResource {
           hostNics: hostPlan.spec.nics,
           qemu,
           netmap: kernel,
-          ...(vmAccel ? { accel: vmAccel } : {}),
+          ...(vmAccel
+            ? {
+                accel: vmAccel,
+                // A guest emulated inside an emulated lab host boots many times slower.
+                sshWaitSec: vmAccel.apply((accel) => (accel === "kvm" ? 300 : TCG_LAB_GUEST_SSH_WAIT_SEC)),
+              }
+            : {}),
           // Its VALE ports are its QEMU's own (created as it starts); netmap is `netmap` above.
           builtOn: [
             image.fetch,

@@ -3,8 +3,9 @@
 # nmtb-seed service extracts the VM's seed (make-seed.sh --format lab) and runs this copy of it
 # as `bash setup SEED_DIR`. The guest has no internet, so everything comes from the seed:
 #
-#   user, authorized_keys   the login user (created once, home, bash) with password-less sudo,
-#                           as cloud-init's seeds give it (`users:` with NOPASSWD:ALL)
+#   user, user_authorized_keys  the login user (created once, home, bash) with password-less
+#                           sudo and the key, as cloud-init's seeds give it (`users:` with
+#                           NOPASSWD:ALL); root gets no key, as with cloud-init's disable_root
 #   netmap-build.tgz(.sha256)  optional: native-build.sh's netmap export archive, built on the
 #                           controller for this image's kernel. Its top-level netmap.ko (core and
 #                           ptnet guest driver) is installed and loaded, the parameters in
@@ -69,8 +70,8 @@ home="$(getent passwd "$user" | cut -d: -f6)"
 group="$(id -gn "$user")"
 [[ -d $home ]] || install -d -m 0755 -o "$user" -g "$group" "$home"
 install -d -m 0700 -o "$user" -g "$group" "$home/.ssh"
-if [[ -s $seed/authorized_keys ]] && ! cmp -s "$seed/authorized_keys" "$home/.ssh/authorized_keys"; then
-  install -m 0600 -o "$user" -g "$group" "$seed/authorized_keys" "$home/.ssh/authorized_keys"
+if [[ -s $seed/user_authorized_keys ]] && ! cmp -s "$seed/user_authorized_keys" "$home/.ssh/authorized_keys"; then
+  install -m 0600 -o "$user" -g "$group" "$seed/user_authorized_keys" "$home/.ssh/authorized_keys"
   changed+=("$home/.ssh/authorized_keys")
 fi
 

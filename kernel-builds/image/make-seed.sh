@@ -152,7 +152,9 @@ if [[ $format == lab ]]; then
   fi
   stage="$work/lab"
   mkdir -p "$stage"
-  printf '%s\n' "$ssh_key" >"$stage/authorized_keys"
+  # Not "authorized_keys", which nmtb-seed gives root: the key is the user's alone, as cloud-init's
+  # guests have it (root logins off).
+  printf '%s\n' "$ssh_key" >"$stage/user_authorized_keys"
   printf '%s\n' "$hostname" >"$stage/hostname"
   printf '%s\n' "$user" >"$stage/user"
   cp "$here/guest-setup.sh" "$stage/setup"

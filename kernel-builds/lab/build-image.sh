@@ -54,12 +54,12 @@ done
 # without a Debian mirror and without `apt-get update` (minutes under TCG): netmap's prepare
 # (patch), the VM steps (genisoimage, qemu-utils, python3 for vm.sh's QMP) and the runtime
 # libraries of an imported ptnet QEMU (what `qemu/build.sh export` lists as runtimePackages).
-# sudo: a VM booted from this image logs its user in with password-less sudo, as cloud-init's
-# guests do (make-seed.sh --format lab, guest-setup.sh).
+# sudo and pciutils: a VM booted from this image logs its user in with password-less sudo, as
+# cloud-init's guests do (make-seed.sh --format lab, guest-setup.sh), and `lspci` shows its ptnet NICs.
 packages=(
   linux-image-amd64 linux-headers-amd64
   gcc make libc6-dev pkg-config git unzip wget ca-certificates patch
-  openssh-server sudo systemd systemd-sysv dbus udev kmod iproute2 iputils-ping ethtool procps
+  openssh-server sudo pciutils systemd systemd-sysv dbus udev kmod iproute2 iputils-ping ethtool procps
   genisoimage qemu-utils python3 libglib2.0-0 libpixman-1-0 libfdt1
   "${extra[@]}"
 )

@@ -407,13 +407,13 @@ describe("a lab-image VM gets netmap and its tools from its seed (no internet in
         .split("\n")
         .map((line) => line.split(/\s+/));
       expect(members.map((words) => words[5]).sort()).toEqual([
-        "authorized_keys",
         "hostname",
         "netmap-build.tgz",
         "netmap-build.tgz.sha256",
         "netmap.params",
         "setup",
         "user",
+        "user_authorized_keys",
       ]);
       expect(new Set(members.map((words) => words[1]))).toEqual(new Set(["0/0"]));
       expect(readFileSync(seed).length % 512).toBe(0);

@@ -60,7 +60,7 @@ export interface EngineStack {
    */
   killUpDuring(killAt: RegExp): Promise<{ killedAfter: string }>;
   /** Runs the CLI itself with the stack's environment (for commands the Automation API lacks). */
-  cli(args: readonly string[]): Promise<string>;
+  cli(args: readonly string[], options?: { timeoutMs?: number }): Promise<string>;
   /** The state as the backend stores it (secrets encrypted), the file `pulumi` reads. */
   exportState(): Promise<string>;
   /** Removes the stack's config file from the checkout and the state dir. */
@@ -203,12 +203,12 @@ export async function engineStack(options: {
         }, 100);
       });
     },
-    cli: (args) =>
+    cli: (args, cliOptions) =>
       new Promise((resolve, reject) => {
         execFile(
           path.join(bin, "pulumi"),
           [...args, "--stack", options.name, "--non-interactive"],
-          { cwd: workDir, env: { ...process.env, ...env }, timeout: 10 * 60_000 },
+          { cwd: workDir, env: { ...process.env, ...env }, timeout: cliOptions?.timeoutMs ?? 10 * 60_000 },
           (error, stdout, stderr) => {
             process.stdout.write(`\n===== pulumi ${args.join(" ")} =====\n${stdout}${stderr}`);
             if (error) reject(new Error(`pulumi ${args.join(" ")}: ${error.message}\n${stderr}`));

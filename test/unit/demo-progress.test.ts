@@ -88,10 +88,17 @@ describe("PhaseTracker", () => {
       "ValePort",
       "QemuBuild",
       "GuestImageFetch",
+      "GuestImagePack",
+      "GuestImageStore",
+      "GuestNetmapUpload",
       "VmSeed",
       "Vm",
     ];
     for (const type of kinds) expect(DEMO_PHASES.some((phase) => phase.matches(type, "x"))).toBe(true);
     expect(DEMO_PHASES.some((phase) => phase.matches("NativeBuild", "local-lab1-native-netmap"))).toBe(true);
+    // The recipe image's guests' netmap, built here too.
+    expect(DEMO_PHASES.some((phase) => phase.matches("NativeBuild", "local-image-lab-native-netmap"))).toBe(
+      true,
+    );
   });
 });
