@@ -6,7 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as readline from "node:readline";
-import { PhaseTracker, type EngineEventLine } from "./demo-phases";
+import { IndentedJsonDocument, PhaseTracker, describePreview, type EngineEventLine } from "./demo-phases";
 
 interface DiagnosticLine {
   readonly diagnosticEvent?: { readonly severity?: string; readonly message?: string; readonly urn?: string };
@@ -15,9 +15,19 @@ interface DiagnosticLine {
 async function main(logFile: string): Promise<void> {
   const log = fs.createWriteStream(logFile, { mode: 0o600 });
   const tracker = new PhaseTracker();
+  const preview = new IndentedJsonDocument();
   const say = (line: string): boolean => process.stderr.write(`[demo] ${line}\n`);
   for await (const line of readline.createInterface({ input: process.stdin, crlfDelay: Infinity })) {
     log.write(`${line}\n`);
+    // The preview's document, told in one line rather than echoed.
+    const gathered = preview.accept(line);
+    if (gathered === "more") continue;
+    if (gathered !== "none") {
+      const described = describePreview(gathered.document);
+      if (described) say(described);
+      else process.stderr.write(`${gathered.text}\n`);
+      continue;
+    }
     let event: EngineEventLine & DiagnosticLine;
     try {
       event = JSON.parse(line) as EngineEventLine & DiagnosticLine;

@@ -1,5 +1,5 @@
 /** The demo's phase lines, from a sequence of engine events as `pulumi up --event-log` writes them. */
-import { DEMO_PHASES, PhaseTracker } from "../../tools/demo-phases";
+import { DEMO_PHASES, IndentedJsonDocument, PhaseTracker, describePreview } from "../../tools/demo-phases";
 
 const urn = (type: string, name: string): string =>
   `urn:pulumi:local::netmap-testbed::netmap-testbed:index:Testbed$pulumi-nodejs:dynamic/netmap-testbed:${type}::${name}`;
@@ -100,5 +100,34 @@ describe("PhaseTracker", () => {
     expect(DEMO_PHASES.some((phase) => phase.matches("NativeBuild", "local-image-lab-native-netmap"))).toBe(
       true,
     );
+  });
+});
+
+describe("the preview's document", () => {
+  it("is gathered from its lines, even where one of them is JSON by itself, and told in one line", () => {
+    const document = {
+      steps: [{ op: "create", stackTrace: ["project:///a.ts#1,2"] }],
+      changeSummary: { create: 35, same: 2, update: 0 },
+    };
+    const gatherer = new IndentedJsonDocument();
+    const answers = JSON.stringify(document, null, 4)
+      .split("\n")
+      .map((line) => gatherer.accept(line));
+    expect(answers.slice(0, -1).every((answer) => answer === "more")).toBe(true);
+    const last = answers[answers.length - 1];
+    expect(last).toMatchObject({ document });
+    expect(describePreview(typeof last === "object" ? last.document : undefined)).toBe(
+      "preview: 35 to create, 2 unchanged",
+    );
+    // The engine's events that follow are one line each, and not the document's.
+    expect(gatherer.accept('{"sequence":1,"timestamp":5}')).toBe("none");
+  });
+
+  it("gives back what is not a preview as its text", () => {
+    const gatherer = new IndentedJsonDocument();
+    for (const line of ["{", "not json"]) expect(gatherer.accept(line)).toBe("more");
+    expect(gatherer.accept("}")).toEqual({ text: "{\nnot json\n}" });
+    expect(describePreview({ steps: [] })).toBeUndefined();
+    expect(describePreview({ changeSummary: {} })).toBe("preview: no resources");
   });
 });
