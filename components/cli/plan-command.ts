@@ -1,9 +1,9 @@
 import { planTestbed, planToJson, renderPlanTree, type TestbedPlan } from "../plan";
 import { stageModelSources } from "../pulumi/controller-source";
-import { checkTopology, formatIssue } from "../topology";
+import { formatIssue } from "../topology";
 import { readTextInput } from "./input-file";
 import type { CliIo } from "./io";
-import { playbookGivenAsTopology } from "./playbook-hint";
+import { checkTopologyFile } from "./playbook-hint";
 import { EXIT_INVALID, EXIT_USAGE, usageError } from "./usage-error";
 
 const SYNOPSIS = "plan FILE [--json]";
@@ -45,12 +45,12 @@ export function runPlan(args: readonly string[], io: CliIo): number {
     io.err(input.problem);
     return EXIT_INVALID;
   }
-  const hint = playbookGivenAsTopology(file, input.text);
-  if (hint !== undefined) {
-    io.err(hint);
+  const check = checkTopologyFile(file, input.text);
+  if ("hint" in check) {
+    io.err(check.hint);
     return EXIT_INVALID;
   }
-  const { model, issues } = checkTopology(input.text, file);
+  const { model, issues } = check;
   if (!model || issues.length > 0) {
     for (const issue of issues) io.err(formatIssue(issue));
     return EXIT_INVALID;

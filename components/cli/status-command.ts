@@ -14,11 +14,11 @@ import {
   statusToJson,
   type HostStatusReport,
 } from "../status";
-import { checkTopology, formatIssue } from "../topology";
+import { formatIssue } from "../topology";
 import { readTextInput } from "./input-file";
 import type { CliIo } from "./io";
 import { findLabHost, labStateProblem } from "./lab-host";
-import { playbookGivenAsTopology } from "./playbook-hint";
+import { checkTopologyFile } from "./playbook-hint";
 import { findStackTopology } from "./pulumi-project";
 import { noCredentialsMessage, sshAgent } from "./ssh-credentials";
 import { EXIT_INVALID, EXIT_USAGE, usageError } from "./usage-error";
@@ -215,12 +215,12 @@ export async function statusCommand(
     io.err(input.problem);
     return EXIT_INVALID;
   }
-  const hint = playbookGivenAsTopology(target.file, input.text);
-  if (hint !== undefined) {
-    io.err(hint);
+  const check = checkTopologyFile(target.file, input.text);
+  if ("hint" in check) {
+    io.err(check.hint);
     return EXIT_INVALID;
   }
-  const { model, issues } = checkTopology(input.text, target.file);
+  const { model, issues } = check;
   if (!model || issues.length > 0) {
     for (const issue of issues) io.err(formatIssue(issue));
     return EXIT_INVALID;

@@ -1,7 +1,7 @@
-import { checkTopology, formatIssue } from "../topology";
+import { formatIssue } from "../topology";
 import { readTextInput } from "./input-file";
 import type { CliIo } from "./io";
-import { playbookGivenAsTopology } from "./playbook-hint";
+import { checkTopologyFile } from "./playbook-hint";
 import { EXIT_INVALID, EXIT_USAGE, usageError } from "./usage-error";
 
 const USAGE = `usage: netmap-testbed validate FILE...
@@ -47,13 +47,13 @@ export function runValidate(args: readonly string[], io: CliIo): number {
       failed = true;
       continue;
     }
-    const hint = playbookGivenAsTopology(file, input.text);
-    if (hint !== undefined) {
-      io.err(hint);
+    const check = checkTopologyFile(file, input.text);
+    if ("hint" in check) {
+      io.err(check.hint);
       failed = true;
       continue;
     }
-    const { issues } = checkTopology(input.text, file);
+    const { issues } = check;
     if (issues.length > 0) {
       failed = true;
       for (const issue of issues) io.err(formatIssue(issue));
