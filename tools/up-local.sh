@@ -61,15 +61,17 @@ fi
 # long it took where this was measured) and as it ends, and the engine's warnings and errors.
 # Every event is kept in the log for the details.
 # Without KVM here the lab host runs under TCG and its VMs are emulated inside it: far too slow for
-# a demo (kernel-builds/lab/nested-kvm.sh says how slow), so unless asked for they are declared
-# but left alone: `--exclude` neither creates nor removes them, so a later `--with-vms` adds them
-# and a plain `npm run demo` after it keeps them. (What they need, such as their image on the lab
-# host, is still deployed: an excluded resource's outputs are read as missing, not unknown, by the
-# steps that would consume them.)
+# a demo (kernel-builds/lab/nested-kvm.sh says how slow), so unless asked for, the VMs and what
+# only they need (their image's packing and upload, their seeds) are declared but left alone:
+# `--exclude` neither creates nor removes them, so a later `--with-vms` adds them and a plain
+# `npm run demo` after it keeps them.
 up_args=()
 if [[ $action == up ]] && ((!with_vms)) && ! why="$(bash kernel-builds/lab/nested-kvm.sh 2>&1)"; then
-  echo "[demo] no KVM for the lab host: ${why}. The VMs are declared but not started (pulumi up --exclude '**-vm'): emulated inside the emulated lab host, one took more than 24 min to boot on a 2-core machine. Start them anyway with: npm run demo -- up --with-vms" >&2
-  up_args=(--exclude '**-vm')
+  echo "[demo] no KVM for the lab host: ${why}. The VMs are declared but not started: emulated inside the emulated lab host, one took more than 24 min to boot on a 2-core machine. Start them anyway with: npm run demo -- up --with-vms" >&2
+  up_args=(--exclude-dependents)
+  for vm_only in GuestImagePack GuestImageStore GuestNetmapUpload VmSeed Vm; do
+    up_args+=(--exclude "**:${vm_only}::**")
+  done
 fi
 
 events="${XDG_STATE_HOME:-$HOME/.local/state}/netmap-testbed/demo-$action.jsonl"

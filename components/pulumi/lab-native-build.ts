@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { isInTreeDriver, type NetmapBuildPlan, type QemuBuildPlan } from "../plan";
 import { LocalStep } from "./local-step";
 import { buildArgs } from "./netmap-kernel";
+import { stringField } from "./step-result";
 
 /** Where a local lab's native builds put their archives, the lab hosts' artifact cache. */
 export function defaultLabArtifactDir(): string {
@@ -85,12 +86,9 @@ export class LabNativeBuild extends pulumi.ComponentResource {
     );
     if (!args.qemu) return;
     const { plan, sourceArgs } = args.qemu;
-    const netmapSourceDir = this.netmap.result.apply((result) => {
-      if (typeof result.sourceDir !== "string" || !result.sourceDir) {
-        throw new Error(`${name}: native-build.sh netmap printed no sourceDir`);
-      }
-      return result.sourceDir;
-    });
+    const netmapSourceDir = this.netmap.result.apply((result) =>
+      stringField(result, "sourceDir", `${name}-netmap (native-build.sh)`),
+    );
     this.qemu = new LocalStep(
       `${name}-qemu`,
       {

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { LocalLabAccess } from "../topology/model";
 import { LocalStep } from "./local-step";
+import { isNotCreated, stringField } from "./step-result";
 
 export interface LocalLabHostArgs {
   /** Size of the lab host (the topology's `localLab:` block). */
@@ -65,12 +66,7 @@ export class LocalLabHost extends pulumi.ComponentResource {
       { parent: this, dependsOn: opts?.dependsOn },
     );
     const imageField = (field: string): pulumi.Output<string> =>
-      image.result.apply((result) => {
-        const value = result[field];
-        if (typeof value !== "string" || !value)
-          throw new Error(`${name}: build-image.sh printed no ${field}`);
-        return value;
-      });
+      image.result.apply((result) => stringField(result, field, `${name}-image (build-image.sh)`));
     const imageDir = imageField("dir");
     this.imageDisk = imageField("disk");
     this.imageKernelRelease = imageField("kernelRelease");
@@ -112,7 +108,11 @@ export class LocalLabHost extends pulumi.ComponentResource {
     this.kernelRelease = result.kernelRelease;
     this.accel = result.accel;
     this.privateKey = pulumi.secret(
-      result.privateKeyPath.apply((keyPath) => fs.readFileSync(keyPath, "utf8")),
+      boot.result.apply((json) =>
+        isNotCreated(json)
+          ? ""
+          : fs.readFileSync(stringField(json, "privateKeyPath", `${name}-boot`), "utf8"),
+      ),
     );
     this.registerOutputs({ port: this.port, hostKey: this.hostKey, accel: this.accel });
   }

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { LocalStepInputs, LocalStepOutputs } from "./local-step-runner";
 import { runtimeProvider } from "./provider-runtime";
+import { presentResult } from "./step-result";
 import type { StepCommand } from "./step-types";
 
 export type LocalStepKind = "LabImage" | "GuestImagePack" | "LabHost" | "NativeBuild";
@@ -50,5 +51,7 @@ export class LocalStep extends pulumi.dynamic.Resource {
       "netmap-testbed",
       args.kind,
     );
+    // Left out of an update before it existed, the step has no outputs: see NOT_CREATED.
+    this.result = this.result.apply(presentResult);
   }
 }

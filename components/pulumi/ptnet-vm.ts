@@ -138,7 +138,9 @@ export class PtnetVm extends pulumi.ComponentResource {
       return hostNic ? [hostNic.interface] : [];
     });
     const vmFlags = ["--name", plan.name, "--state-dir", plan.paths.dir];
-    const qemuArgs = pulumi.output(args.accel ?? "kvm").apply((accel) => {
+    // An accelerator that resolves to nothing (its lab host left out of this update) is the default too.
+    const qemuArgs = pulumi.output(args.accel).apply((given) => {
+      const accel = given ?? "kvm";
       if (accel !== "kvm" && accel !== "tcg")
         throw new Error(`${name}: accel must be kvm or tcg, not ${accel}`);
       return argvForAccel(plan.qemuArgs, accel);

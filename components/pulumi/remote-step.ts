@@ -13,6 +13,7 @@ import type {
   StepShare,
   StepUpload,
 } from "./step-types";
+import { presentResult } from "./step-result";
 
 /**
  * Step kinds, each its own resource type (`pulumi-nodejs:dynamic/netmap-testbed:<Kind>`: the
@@ -136,5 +137,7 @@ export class RemoteStep extends pulumi.dynamic.Resource {
       "netmap-testbed",
       args.kind,
     );
+    // Left out of an update before it existed, the step has no outputs: see NOT_CREATED.
+    this.result = this.result.apply(presentResult);
   }
 }

@@ -15,6 +15,7 @@ import { NetmapPipe } from "./netmap-pipe";
 import { PtnetQemu } from "./ptnet-qemu";
 import { PtnetVm } from "./ptnet-vm";
 import { RemoteStep } from "./remote-step";
+import { NOT_CREATED_TEXT } from "./step-result";
 import { ValeSwitch } from "./vale-switch";
 
 export interface TestbedCredentials {
@@ -295,7 +296,8 @@ export class Testbed extends pulumi.ComponentResource {
       );
       hostGuestKey = pulumi
         .all([guestKey, lab.privateKey])
-        .apply(([key, labKey]) => key ?? publicKeyOf(labKey));
+        // No login key while the lab host is left out of the update (its VMs are then left out too).
+        .apply(([key, labKey]) => key ?? (labKey ? publicKeyOf(labKey) : NOT_CREATED_TEXT));
     } else {
       host = new NetmapHost(
         prefix,

@@ -43,43 +43,15 @@ while [[ $# -gt 0 ]]; do
 done
 nmtb_require_match --sha256 "$sha" '^[0-9a-f]{64}$' "64 lower-case hex digits"
 nmtb_require_match --ext "$ext" '^(tar|tar\.gz|tgz|tar\.xz)$' "tar, tar.gz, tgz or tar.xz"
-if [[ $action == store ]]; then
-  [[ -n $from ]] || nmtb_usage_error "store needs --from FILE"
-  nmtb_require_path "$from" --from
-  # Whatever happens below, the uploaded copy goes: it is the SSH user's, in a shared directory.
-  trap 'rm -f -- "$from"' EXIT
-else
-  [[ -z $from ]] || nmtb_usage_error "--from goes with store"
-fi
+# Whatever happens below, the uploaded copy goes: it is the SSH user's, in a shared directory.
+nmtb_cache_upload_arg "$action" "$from"
 
 dir="$NMTB_CACHE_DIR/sources"
 file="$dir/$sha.$ext"
 cached() { [[ -f $file && ! -L $file && $(nmtb_sha256_file "$file") == "$sha" ]]; }
 emit() { printf '{"path":%s,"sha256":%s,%s}\n' "$(nmtb_json_str "$file")" "$(nmtb_json_str "$sha")" "$1"; }
 
-case "$action" in
-  status)
-    emit "\"present\":$(cached && echo true || echo false)"
-    exit 0
-    ;;
-  check)
-    if cached; then
-      emit '"present":true'
-      exit 0
-    fi
-    emit '"present":false'
-    exit 3
-    ;;
-  remove)
-    removed=0
-    if [[ -e $file || -L $file ]]; then
-      rm -f -- "$file"
-      removed=1
-    fi
-    emit "\"removed\":$(nmtb_json_bool "$removed")"
-    exit 0
-    ;;
-esac
+nmtb_cache_answer "$action" "$file"
 
 if cached; then
   nmtb_log "$file already cached"

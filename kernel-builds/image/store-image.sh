@@ -41,14 +41,8 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 nmtb_require_match --sha256 "$sha" '^[0-9a-f]{64}$' "64 lower-case hex digits"
-if [[ $action == store ]]; then
-  [[ -n $from ]] || nmtb_usage_error "store needs --from FILE"
-  nmtb_require_path "$from" --from
-  # Whatever happens below, the uploaded copy goes: it is the SSH user's, in a shared directory.
-  trap 'rm -f -- "$from"' EXIT
-else
-  [[ -z $from ]] || nmtb_usage_error "--from goes with store"
-fi
+# Whatever happens below, the uploaded copy goes: it is the SSH user's, in a shared directory.
+nmtb_cache_upload_arg "$action" "$from"
 
 parent="$NMTB_CACHE_DIR/images"
 dir="$parent/recipe-$sha"
@@ -69,29 +63,7 @@ emit() {
     "$(nmtb_json_str "$dir/initrd.img")" "$(nmtb_json_str "$release")" "$(nmtb_json_str "$sha")" "$1"
 }
 
-case "$action" in
-  status)
-    emit "\"present\":$(cached && echo true || echo false)"
-    exit 0
-    ;;
-  check)
-    if cached; then
-      emit '"present":true'
-      exit 0
-    fi
-    emit '"present":false'
-    exit 3
-    ;;
-  remove)
-    removed=0
-    if [[ -e $dir || -L $dir ]]; then
-      rm -rf -- "$dir"
-      removed=1
-    fi
-    emit "\"removed\":$(nmtb_json_bool "$removed")"
-    exit 0
-    ;;
-esac
+nmtb_cache_answer "$action" "$dir"
 
 nmtb_require_root
 mkdir -p "$parent"
@@ -100,17 +72,24 @@ if cached; then
   emit '"stored":false'
   exit 0
 fi
-actual="$(nmtb_sha256_file "$from")"
-[[ $actual == "$sha" ]] || nmtb_die "uploaded image archive has sha256 $actual, expected $sha: nothing stored"
-# Room for the unpacked copy, checked before writing so a full disk leaves nothing half-written.
-need_kib="$(($(stat -c %s "$from") / 1024 + 1024))"
+[[ -f $from && ! -L $from ]] || nmtb_die "the uploaded $from is not a regular file: nothing stored"
+# Room for a copy of the archive and what it unpacks to, checked before writing so a full disk
+# leaves nothing half-written.
+need_kib="$((2 * $(stat -c %s "$from") / 1024 + 1024))"
 free_kib="$(df -Pk "$parent" | awk 'NR == 2 { print $4 }')"
 ((free_kib >= need_kib)) ||
   nmtb_die "$parent has $((free_kib / 1024)) MiB free, the image needs $((need_kib / 1024)) MiB: free space and retry"
 tmp="$(mktemp -d "$parent/.recipe-$sha.XXXXXX")"
 trap 'rm -f -- "$from"; rm -rf -- "$tmp"' EXIT
-tar -C "$tmp" --no-same-owner -xf "$from" -- "${files[@]}" ||
+# The copy is checked and unpacked, not the upload: the upload stays writable by its owner (the
+# SSH user) until it is gone, so its bytes could change between the check and the unpacking.
+cp -- "$from" "$tmp/archive"
+rm -f -- "$from"
+actual="$(nmtb_sha256_file "$tmp/archive")"
+[[ $actual == "$sha" ]] || nmtb_die "uploaded image archive has sha256 $actual, expected $sha: nothing stored"
+tar -C "$tmp" --no-same-owner -xf "$tmp/archive" -- "${files[@]}" ||
   nmtb_die "image archive $sha does not hold ${files[*]}"
+rm -f -- "$tmp/archive"
 for f in "${files[@]}"; do
   [[ -f $tmp/$f && ! -L $tmp/$f ]] || nmtb_die "image archive $sha: $f is not a regular file"
 done

@@ -388,3 +388,47 @@ nmtb_unload_patched() {
 nmtb_require_root() {
   [[ ${NMTB_ALLOW_NONROOT:-0} == 1 || $(id -u) -eq 0 ]] || nmtb_die "must run as root"
 }
+
+# For the caches of uploads from the controller (host/source-cache.sh, image/store-image.sh):
+# `store` takes FROM, the SSH user's upload, and deletes it whatever happens; no other action
+# takes one.
+nmtb_cache_upload_arg() {
+  local action="$1" from="$2"
+  if [[ $action == store ]]; then
+    [[ -n $from ]] || nmtb_usage_error "store needs --from FILE"
+    nmtb_require_path "$from" --from
+    # shellcheck disable=SC2064 # the upload's name is fixed now
+    trap "rm -f -- $(printf '%q' "$from")" EXIT
+  else
+    [[ -z $from ]] || nmtb_usage_error "--from goes with store"
+  fi
+}
+
+# Answers status, check and remove of an upload cache's ENTRY with the script's own `cached`
+# (is ENTRY complete, with the expected bytes?) and `emit FIELD` (its JSON line), and exits;
+# returns for store. check exits 3 when the entry is missing: the controller then uploads it.
+nmtb_cache_answer() {
+  local action="$1" entry="$2" removed=0
+  case "$action" in
+    status)
+      emit "\"present\":$(cached && echo true || echo false)"
+      exit 0
+      ;;
+    check)
+      if cached; then
+        emit '"present":true'
+        exit 0
+      fi
+      emit '"present":false'
+      exit 3
+      ;;
+    remove)
+      if [[ -e $entry || -L $entry ]]; then
+        rm -rf -- "$entry"
+        removed=1
+      fi
+      emit "\"removed\":$(nmtb_json_bool "$removed")"
+      exit 0
+      ;;
+  esac
+}

@@ -46,6 +46,14 @@ describe("the local lab with the real netmap and QEMU, built here, through the r
   let session: HostSession | undefined;
   let lab: LabHostOutput;
   const stateRoot = path.join(os.homedir(), ".cache", "netmap-testbed", "lab", `${STACK}-lab1`);
+  /** The lab host's key as boot-host.sh pinned it (type and key, without the comment). */
+  const labHostKey = (): string =>
+    fs
+      .readFileSync(path.join(stateRoot, "ssh_host_ed25519_key.pub"), "utf8")
+      .trim()
+      .split(" ")
+      .slice(0, 2)
+      .join(" ");
   const sh = async (command: string): Promise<string> => {
     if (!session) throw new Error("no session to the lab host");
     const result = await session.run("real-lab", ["bash", "-c", command], { timeoutMs: 120_000 });
@@ -131,19 +139,13 @@ vms:
       process.stdout.write(`up (cold or warm builds): ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
       lab = ((await engine.stack.outputs()).hosts.value as Record<string, LabHostOutput>).lab1;
       expect(lab.built).toBe(false);
-      const keyDir = stateRoot;
       session = new HostSession({
         name: "lab1",
         address: "127.0.0.1",
         port: lab.port,
         user: "root",
-        hostKey: fs
-          .readFileSync(path.join(keyDir, "ssh_host_ed25519_key.pub"), "utf8")
-          .trim()
-          .split(" ")
-          .slice(0, 2)
-          .join(" "),
-        credentials: { privateKey: fs.readFileSync(path.join(keyDir, "id_ed25519"), "utf8") },
+        hostKey: labHostKey(),
+        credentials: { privateKey: fs.readFileSync(path.join(stateRoot, "id_ed25519"), "utf8") },
       });
       await session.connect();
       expect(await sh("modinfo -F vermagic netmap")).toContain(lab.kernelRelease);
@@ -171,8 +173,7 @@ vms:
   (vmsHere ? it : it.skip)(
     "the guest runs the lab's image with netmap from its seed, and netmap's ptnet driver has its ptnet NIC",
     async () => {
-      const keyDir = stateRoot;
-      const labKey = fs.readFileSync(path.join(keyDir, "id_ed25519"), "utf8");
+      const labKey = fs.readFileSync(path.join(stateRoot, "id_ed25519"), "utf8");
       const consoleLog = await sh("cat /var/lib/netmap-testbed/vms/guest1/console.log");
       const hostKey = hostKeyFromConsole(consoleLog);
       if (!hostKey) throw new Error(`no host key on guest1's console:\n${consoleLog.slice(-3000)}`);
@@ -180,12 +181,7 @@ vms:
         name: "lab1",
         address: "127.0.0.1",
         port: lab.port,
-        hostKey: fs
-          .readFileSync(path.join(keyDir, "ssh_host_ed25519_key.pub"), "utf8")
-          .trim()
-          .split(" ")
-          .slice(0, 2)
-          .join(" "),
+        hostKey: labHostKey(),
         credentials: { privateKey: labKey },
       });
       const guest = new HostSession({

@@ -40,7 +40,10 @@ const HEADER = `${"".padEnd(LABEL_WIDTH)}${"seconds".padStart(8)}  passed/failed
 const row = (label, seconds, rest = "") =>
   `${label.padEnd(LABEL_WIDTH)}${secs(seconds)}${rest && `  ${rest}`}`;
 
-/** The unit tests as one line, the integration tests as one line and then each file. @param {FileRecord[]} files */
+/**
+ * The unit tests as one line; the integration tests, and the real ones (npm run test:real), each
+ * as one line and then each file. @param {FileRecord[]} files
+ */
 function fileTable(files) {
   const lines = [];
   /** @param {FileRecord[]} list @param {"seconds"|"passed"|"failed"} key */
@@ -50,19 +53,14 @@ function fileTable(files) {
     const notRun = list.filter((f) => !f.ran).length;
     return `${total(list, "passed")}/${total(list, "failed")}${notRun > 0 ? `  ${notRun} file(s) did not run` : ""}`;
   };
-  const unit = files.filter((f) => f.project !== "integration");
-  const integration = files.filter((f) => f.project === "integration");
+  const unit = files.filter((f) => f.project !== "integration" && f.project !== "real");
   if (unit.length > 0)
     lines.push(row(`unit tests (${unit.length} files)`, total(unit, "seconds"), counts(unit)));
-  if (integration.length > 0) {
-    lines.push(
-      row(
-        `integration tests (${integration.length} files)`,
-        total(integration, "seconds"),
-        counts(integration),
-      ),
-    );
-    for (const f of integration) {
+  for (const project of ["integration", "real"]) {
+    const list = files.filter((f) => f.project === project);
+    if (list.length === 0) continue;
+    lines.push(row(`${project} tests (${list.length} files)`, total(list, "seconds"), counts(list)));
+    for (const f of list) {
       lines.push(row(`  ${f.file}`, f.seconds, `${f.passed}/${f.failed}${f.ran ? "" : "  did not run"}`));
     }
   }
