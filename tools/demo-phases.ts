@@ -110,7 +110,7 @@ export function describePreview(document: unknown): string | undefined {
   const counts = Object.entries(summary).filter(
     (entry): entry is [string, number] => typeof entry[1] === "number" && entry[1] > 0,
   );
-  return `preview: ${counts.map(([op, count]) => (op === "same" ? `${count} unchanged` : `${count} to ${op}`)).join(", ") || "no resources"}`;
+  return `preview: ${counts.map(([op, count]) => (op === "same" ? `${count} unchanged or left out` : `${count} to ${op}`)).join(", ") || "no resources"}`;
 }
 
 /** The fields of an engine event this reads. */
