@@ -57,9 +57,6 @@ if [[ $action == preview ]]; then
   exec "${pulumi[@]}" preview --stack local
 fi
 
-# The engine's events (--json), read by tools/demo-progress.ts: each phase as it starts (with how
-# long it took where this was measured) and as it ends, and the engine's warnings and errors.
-# Every event is kept in the log for the details.
 # Without KVM here the lab host runs under TCG and its VMs are emulated inside it: far too slow for
 # a demo (kernel-builds/lab/nested-kvm.sh says how slow), so unless asked for, the VMs and what
 # only they need (their image's packing and upload, their seeds) are declared but left alone:
@@ -74,6 +71,9 @@ if [[ $action == up ]] && ((!with_vms)) && ! why="$(bash kernel-builds/lab/neste
   done
 fi
 
+# The engine's events (--json), read by tools/demo-progress.ts: each phase as it starts (with how
+# long it took where this was measured) and as it ends, and the engine's warnings and errors.
+# Every event is kept in the log for the details.
 events="${XDG_STATE_HOME:-$HOME/.local/state}/netmap-testbed/demo-$action.jsonl"
 mkdir -p "$(dirname "$events")"
 echo "[demo] pulumi $action; every engine event goes to $events" >&2
