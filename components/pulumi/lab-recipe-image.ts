@@ -11,6 +11,11 @@ export interface ControllerFile {
   readonly sha256: string;
 }
 
+/** The archive a controller step printed (`archive`, `sha256`): the pack and the native build alike. */
+function archiveOf(result: Readonly<Record<string, unknown>>, step: string): ControllerFile {
+  return { path: stringField(result, "archive", step), sha256: stringField(result, "sha256", step) };
+}
+
 export interface LabRecipeImageArgs {
   /** The guests' netmap build: the topology's, without NIC drivers (ptnet is in netmap.ko). */
   netmap: NetmapBuildPlan;
@@ -69,10 +74,7 @@ export class LabRecipeImage extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.archive = pack.result.apply((result) => ({
-      path: stringField(result, "archive", `${name}-pack`),
-      sha256: stringField(result, "sha256", `${name}-pack`),
-    }));
+    this.archive = pack.result.apply((result) => archiveOf(result, `${name}-pack`));
     const native = new LabNativeBuild(
       `${name}-native`,
       {
@@ -84,10 +86,7 @@ export class LabRecipeImage extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [image] },
     );
-    this.netmapArchive = native.netmap.result.apply((result) => ({
-      path: stringField(result, "archive", `${name}-native-netmap`),
-      sha256: stringField(result, "sha256", `${name}-native-netmap`),
-    }));
+    this.netmapArchive = native.netmap.result.apply((result) => archiveOf(result, `${name}-native-netmap`));
     this.registerOutputs({ archive: this.archive, netmapArchive: this.netmapArchive });
   }
 }

@@ -563,17 +563,10 @@ describe("a lab-image VM gets netmap and its tools from its seed (no internet in
         );
         expect((await run(["sudo", "-n", "true"])).code).toBe(0);
         expect((await ok(["sudo", "-n", "id", "-u"])).trim()).toBe("0");
-        const journal = await ok([
-          "sudo",
-          "-n",
-          "journalctl",
-          "-u",
-          "nmtb-seed",
-          "-b",
-          "-o",
-          "cat",
-          "--no-pager",
-        ]);
+        // What nmtb-seed said in this boot, each of its runs.
+        const seedJournal = (): Promise<string> =>
+          ok(["sudo", "-n", "journalctl", "-u", "nmtb-seed", "-b", "-o", "cat", "--no-pager"]);
+        const journal = await seedJournal();
         expect(journal).toMatch(
           new RegExp(
             `guest-setup: ok: user netmap; netmap for ${image.kernelRelease} loaded with ptnet_vnet_hdr=0`,
@@ -585,17 +578,7 @@ describe("a lab-image VM gets netmap and its tools from its seed (no internet in
         await ok(["sudo", "-n", "systemctl", "restart", "nmtb-seed"]);
         expect((await ok(["cat", "/run/nmtb-seed.setup"])).trim()).toBe("ok");
         expect(await installedState()).toBe(before);
-        const rerun = await ok([
-          "sudo",
-          "-n",
-          "journalctl",
-          "-u",
-          "nmtb-seed",
-          "-b",
-          "-o",
-          "cat",
-          "--no-pager",
-        ]);
+        const rerun = await seedJournal();
         expect(
           rerun
             .trim()
