@@ -23,6 +23,15 @@ module.exports = {
       setupFilesAfterEnv: ["<rootDir>/test/support/integration-timeout.ts"],
     },
     {
+      // Faults injected mid-deployment on a guest host (npm run test:faults): ~11 min, not in CI.
+      displayName: "faults",
+      testEnvironment: "node",
+      roots: ["<rootDir>/test/faults"],
+      testMatch: ["**/*.test.ts"],
+      transform: { "^.+\\.ts$": tsJest },
+      setupFilesAfterEnv: ["<rootDir>/test/support/integration-timeout.ts"],
+    },
+    {
       // The real netmap and QEMU, given by a developer (npm run test:real): never in CI.
       displayName: "real",
       testEnvironment: "node",

@@ -18,7 +18,13 @@ import {
   type OpenSshPublicKey,
 } from "./host-key";
 import { ChannelLimiter } from "./limiter";
-import { DEFAULT_MAX_OUTPUT_BYTES, LineSplitter, OutputCollector, TailLines } from "./output";
+import {
+  DEFAULT_MAX_OUTPUT_BYTES,
+  formatOutputTail,
+  LineSplitter,
+  OutputCollector,
+  TailLines,
+} from "./output";
 import { SecretScrubber } from "./secrets";
 import { buildRemoteCommand } from "./shell-quote";
 
@@ -717,7 +723,9 @@ export class HostSession {
               new HostConnectionError(
                 this.name,
                 "connection-lost",
-                `host ${this.name}: step "${step}" ended without an exit status (connection lost?)`,
+                // What the step printed before the connection went is often all there is to go on.
+                `host ${this.name}: step "${step}" ended without an exit status (connection lost?)\n` +
+                  `last ${tail.lines.length} line(s) of output:\n${formatOutputTail(tail.lines)}`,
               ),
             );
             return;

@@ -160,4 +160,13 @@ describe("checkStep", () => {
       checkStep(inputs({ create: unknown as never, connection: unknown as never })).failures,
     ).toBeUndefined();
   });
+
+  it("lets an update through whose command a failed step never produced; running it fails that step alone", async () => {
+    // pulumi up --continue-on-error checks the steps standing on a failed one, with those values absent.
+    const absent = inputs({ create: undefined as never });
+    expect(checkStep(absent).failures).toBeUndefined();
+    await expect(createStep(absent)).rejects.toThrow(
+      /step "[^"]+" has no command: a step it stands on did not run/,
+    );
+  });
 });

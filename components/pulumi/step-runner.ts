@@ -117,8 +117,13 @@ function runOptions(connection: StepConnection, command: StepCommand, stdin?: Bu
 export async function runStepCommand(
   connection: StepConnection,
   step: string,
-  command: StepCommand,
+  command: StepCommand | undefined,
 ): Promise<Record<string, unknown>> {
+  if (!command) {
+    throw new Error(
+      `host ${connection.host}: step "${step}" has no command: a step it stands on did not run`,
+    );
+  }
   const result = await sessionFor(connection).runChecked(
     step,
     [...command.argv],
@@ -565,7 +570,10 @@ export async function readStep(
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 function checkCommand(field: string, command: unknown, failures: pulumi.dynamic.CheckFailure[]): void {
-  if (command === UNKNOWN) return;
+  // Unknown in a preview; absent in an update whose step it comes from failed (--continue-on-error
+  // checks such steps too). A failed check stops the whole update, so these go on to
+  // runStepCommand, which fails this step alone if it is ever asked to run one.
+  if (command === UNKNOWN || command === undefined) return;
   const argv = (command as { argv?: unknown } | undefined)?.argv;
   if (!Array.isArray(argv) || argv.length === 0 || argv.some((arg) => typeof arg !== "string")) {
     failures.push({ property: field, reason: `${field}.argv must be a non-empty list of strings` });

@@ -30,7 +30,8 @@ usage: build.sh --source-dir DIR --commit C --config-key K [--kernel-release R]
                           this host's fingerprint for these arguments
 
 buildKey = sha256("netmap-testbed/netmap-build/v1\n" K "\n" R "\n" C "\n"), hex.
-environment: NMTB_CACHE_DIR (builds in $NMTB_CACHE_DIR/build/<buildKey>), NMTB_STATE_DIR
+environment: NMTB_CACHE_DIR (builds in $NMTB_CACHE_DIR/build/<buildKey>), NMTB_STATE_DIR,
+  NMTB_BUILD_MIN_FREE_MIB (free space a build needs there before it starts; default 256)
 stdout: {"buildKey","buildDir","built","imported","kernelRelease","commit","drivers","modules","apps","log"}
 USAGE
 }
@@ -215,15 +216,36 @@ if [[ -e $build_dir ]]; then
   rm -rf "$build_dir"
 fi
 
+# What a build needs in $build_root: netmap 89607e14 without NIC drivers took 42 MiB; each driver
+# adds its copied kernel sources and objects. Checked before the build, and again when it fails,
+# so that a full disk is named as such rather than as a compiler error halfway through.
+min_free_mib="${NMTB_BUILD_MIN_FREE_MIB:-256}"
+nmtb_require_uint "$min_free_mib" NMTB_BUILD_MIN_FREE_MIB
+free_mib() { df -Pm "$build_root" | awk 'NR == 2 { print $4 }'; }
+space_problem() {
+  local free
+  free="$(free_mib)"
+  ((free < min_free_mib)) || return 1
+  printf 'not enough space in %s: %s MiB free, a netmap build needs %s MiB (free some, or set NMTB_CACHE_DIR to a larger filesystem)' \
+    "$build_root" "$free" "$min_free_mib"
+}
+
+# The reason comes last: a caller that keeps only the last lines of the output (the controller
+# keeps 20) must still see why, not only the compiler's last words.
 fail() {
-  nmtb_log "build failed: $1"
+  local reason="$1" space
+  if space="$(space_problem)"; then reason="$reason; $space"; fi
   if [[ -f $log && ${NMTB_LOG_TAIL_LINES:-60} != 0 ]]; then
     nmtb_log "last lines of $log:"
-    tail -n "${NMTB_LOG_TAIL_LINES:-60}" "$log" | sed "s/^/$NMTB_SCRIPT: | /" >&2
+    # awk ends every line, also a last one cut short (a full disk stops the log mid-line).
+    tail -n "${NMTB_LOG_TAIL_LINES:-60}" "$log" | awk -v p="$NMTB_SCRIPT: | " '{ print p $0 }' >&2
   fi
   rm -rf "$build_dir"
+  nmtb_log "build failed: $reason"
   exit 1
 }
+
+if space="$(space_problem)"; then nmtb_die "$space"; fi
 
 configure_args=("--kernel-dir=$kernel_dir" "--fail-on-driver-errors" "--prefix=/usr/local")
 [[ -z $kernel_sources ]] || configure_args+=("--kernel-sources=$kernel_sources")

@@ -236,6 +236,28 @@ describe("HostSession on a real sshd", () => {
     expect(error.tail).toHaveLength(20);
   });
 
+  it("a connection lost mid-step names host, step and what the step printed, and the next command reconnects", async () => {
+    const session = sessionFor(host);
+    // Kills the step's sshd session process (sshd, or sshd-session in OpenSSH 9.8+): the
+    // connection drops as it does when sshd dies or the host reboots.
+    const killOwnSession =
+      'p=$PPID; while [ "$p" -gt 1 ]; do case "$(cat /proc/$p/comm)" in sshd*) break ;; esac; ' +
+      "p=$(cut -d' ' -f4 /proc/$p/stat); done; kill -KILL $p";
+    const error = (await session
+      .run("build-module", [
+        "sh",
+        "-c",
+        `echo configuring; echo compiling >&2; sleep 0.3; ${killOwnSession}; sleep 5`,
+      ])
+      .catch((e: unknown) => e)) as HostConnectionError;
+    expect(error).toBeInstanceOf(HostConnectionError);
+    expect(error.failure).toBe("connection-lost");
+    expect(error.message).toContain(`host ${host.name}: step "build-module" ended without an exit status`);
+    expect(error.message).toContain("| configuring");
+    expect(error.message).toContain("| compiling");
+    expect((await session.run("after", ["echo", "ok"])).stdout).toBe("ok\n");
+  });
+
   it("kills a step that exceeds its timeout", async () => {
     const session = sessionFor(host);
     const started = Date.now();

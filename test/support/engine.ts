@@ -43,6 +43,17 @@ export function stepsRun(run: EngineRun): string[] {
   return run.steps.map((step) => step.replace(/^[^/]+\//, ""));
 }
 
+/** A `pulumi` run a fault was injected into (EngineStack.faultDuring). */
+export interface FaultedRun {
+  /** The step (host/step) whose start triggered the fault. */
+  readonly faultAfter: string;
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly output: string;
+  readonly seconds: number;
+  readonly ssh: EngineRun["ssh"];
+}
+
 export interface EngineStack {
   readonly stack: Stack;
   readonly name: string;
@@ -50,7 +61,8 @@ export interface EngineStack {
   readonly stateDir: string;
   readonly env: Readonly<Record<string, string>>;
   preview(): Promise<EngineRun>;
-  up(): Promise<EngineRun>;
+  /** `pulumi up`; `continueOnError` keeps starting steps after one has failed (--continue-on-error). */
+  up(options?: { continueOnError?: boolean }): Promise<EngineRun>;
   refresh(): Promise<EngineRun>;
   destroy(): Promise<EngineRun>;
   /**
@@ -59,6 +71,16 @@ export interface EngineStack {
    * has started on a host. Resolves when the group is gone.
    */
   killUpDuring(killAt: RegExp): Promise<{ killedAfter: string }>;
+  /**
+   * Starts `pulumi <operation>` as its own process group and, once a command whose step matches
+   * `at` has started on a host, injects `fault` (its argument is the process group's id). Resolves
+   * when the CLI has exited, with how it ended and what it printed.
+   */
+  faultDuring(
+    operation: "up" | "destroy",
+    at: RegExp,
+    fault: (group: number) => Promise<void>,
+  ): Promise<FaultedRun>;
   /** Runs the CLI itself with the stack's environment (for commands the Automation API lacks). */
   cli(args: readonly string[], options?: { timeoutMs?: number }): Promise<string>;
   /** The state as the backend stores it (secrets encrypted), the file `pulumi` reads. */
@@ -114,6 +136,9 @@ export async function engineStack(options: {
     PULUMI_CONFIG_PASSPHRASE: fs.readFileSync(passphraseFile, "utf8"),
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_HOME: path.join(stateDir, "pulumi-home"),
+    // `npm test` type-checks the program with tsc before any engine runs; ts-node checking it
+    // again costs 2–3 s per operation here, about a minute over the suite.
+    PULUMI_NODEJS_TRANSPILE_ONLY: "true",
     NMTB_SSH_AUDIT_LOG: auditLog,
     ...options.env,
   };
@@ -149,6 +174,64 @@ export async function engineStack(options: {
     return { summary: result.summary ?? {}, ssh, steps, seconds, output };
   }
 
+  function faultDuring(
+    operation: "up" | "destroy",
+    at: RegExp,
+    fault: (group: number) => Promise<void>,
+  ): Promise<FaultedRun> {
+    fs.rmSync(auditLog, { force: true });
+    const started = performance.now();
+    process.stdout.write(`\n===== pulumi ${operation}, a fault once a step matching ${at} starts =====\n`);
+    const child = spawn(
+      path.join(bin, "pulumi"),
+      [operation, "--yes", "--skip-preview", "--non-interactive", "--stack", options.name],
+      { cwd: workDir, env: { ...process.env, ...env }, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let output = "";
+    const onOutput = (chunk: Buffer): void => {
+      output += chunk.toString("utf8");
+      process.stdout.write(chunk);
+    };
+    child.stdout.on("data", onOutput);
+    child.stderr.on("data", onOutput);
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once("close", (code, signal) => resolve({ code, signal })),
+    );
+    return new Promise<FaultedRun>((resolve, reject) => {
+      const deadline = Date.now() + 10 * 60_000;
+      const poll = setInterval(() => {
+        const faultAfter = countSsh(auditLog, false).steps.find((step) =>
+          at.test(step.replace(/^[^/]+\//, "")),
+        );
+        if (faultAfter) {
+          clearInterval(poll);
+          process.stdout.write(`\n===== fault after ${faultAfter} started =====\n`);
+          fault(child.pid ?? 0)
+            .then(() => exited)
+            .then(({ code, signal }) => {
+              const seconds = (performance.now() - started) / 1000;
+              const { ssh } = countSsh(auditLog);
+              process.stdout.write(
+                `\n===== pulumi ${operation} ended: ${String(code ?? signal)} after ${seconds.toFixed(1)} s =====\n`,
+              );
+              resolve({ faultAfter, code, signal, output, seconds, ssh });
+            })
+            .catch((error: unknown) => {
+              // A fault that could not be injected must not leave the run going into the next test.
+              if (child.exitCode === null) process.kill(-(child.pid ?? 0), "SIGKILL");
+              void exited.then(() => reject(error instanceof Error ? error : new Error(String(error))));
+            });
+        } else if (Date.now() > deadline || child.exitCode !== null) {
+          clearInterval(poll);
+          if (child.exitCode === null) process.kill(-(child.pid ?? 0), "SIGKILL");
+          reject(
+            new Error(`pulumi ${operation} ended (or 10 min passed) before a step matching ${at} started`),
+          );
+        }
+      }, 100);
+    });
+  }
+
   return {
     stack,
     name: options.name,
@@ -159,9 +242,9 @@ export async function engineStack(options: {
         const r = await stack.preview({ onOutput });
         return { summary: r.changeSummary };
       }),
-    up: () =>
-      timed("up", async (onOutput) => {
-        const r = await stack.up({ onOutput });
+    up: (upOptions) =>
+      timed(upOptions?.continueOnError ? "up --continue-on-error" : "up", async (onOutput) => {
+        const r = await stack.up({ onOutput, ...upOptions });
         return { summary: r.summary.resourceChanges };
       }),
     refresh: () =>
@@ -174,34 +257,13 @@ export async function engineStack(options: {
         const r = await stack.destroy({ onOutput });
         return { summary: r.summary.resourceChanges };
       }),
-    killUpDuring: (killAt) => {
-      fs.rmSync(auditLog, { force: true });
-      const child = spawn(
-        path.join(bin, "pulumi"),
-        ["up", "--yes", "--skip-preview", "--non-interactive", "--stack", options.name],
-        { cwd: workDir, env: { ...process.env, ...env }, detached: true, stdio: ["ignore", "pipe", "pipe"] },
-      );
-      child.stdout.on("data", (chunk: Buffer) => process.stdout.write(chunk));
-      child.stderr.on("data", (chunk: Buffer) => process.stdout.write(chunk));
-      return new Promise((resolve, reject) => {
-        const deadline = Date.now() + 10 * 60_000;
-        const poll = setInterval(() => {
-          const started = countSsh(auditLog, false).steps.find((step) =>
-            killAt.test(step.replace(/^[^/]+\//, "")),
-          );
-          if (started) {
-            clearInterval(poll);
-            process.stdout.write(
-              `\n===== SIGKILL to the pulumi process group after ${started} started =====\n`,
-            );
-            process.kill(-(child.pid ?? 0), "SIGKILL");
-            child.once("exit", () => resolve({ killedAfter: started }));
-          } else if (Date.now() > deadline || child.exitCode !== null) {
-            clearInterval(poll);
-            reject(new Error(`pulumi up ended (or 10 min passed) before a step matching ${killAt} started`));
-          }
-        }, 100);
+    faultDuring,
+    killUpDuring: async (killAt) => {
+      const run = await faultDuring("up", killAt, async (group) => {
+        process.stdout.write("\n===== SIGKILL to the pulumi process group =====\n");
+        process.kill(-group, "SIGKILL");
       });
+      return { killedAfter: run.faultAfter };
     },
     cli: (args, cliOptions) =>
       new Promise((resolve, reject) => {
