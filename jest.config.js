@@ -23,7 +23,7 @@ module.exports = {
       setupFilesAfterEnv: ["<rootDir>/test/support/integration-timeout.ts"],
     },
     {
-      // Faults injected mid-deployment on a guest host (npm run test:faults): ~11 min, not in CI.
+      // Faults injected mid-deployment on a guest host (npm run test:faults): ~15 min, not in CI.
       displayName: "faults",
       testEnvironment: "node",
       roots: ["<rootDir>/test/faults"],

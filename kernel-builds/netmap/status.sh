@@ -11,7 +11,8 @@ usage() {
 usage: status.sh
 stdout: {"present","kernelRelease","netmapLoaded","installed","persistent","params":{NAME:VALUE},
          "nics":[{"name","driver","patched"}]}
-  present = netmap loaded and every NIC recorded by load.sh on its patched driver.
+  present = netmap loaded with the parameters load.sh set, and every NIC recorded by load.sh on
+  its patched driver.
 USAGE
 }
 case "${1:-}" in
@@ -41,12 +42,35 @@ if ((loaded)); then
 fi
 params+="}"
 
+# Whether netmap's live value of a parameter is the one asked for: sysfs prints integers in
+# decimal and booleans as Y/N.
+param_is() {
+  local want="$1" have="$2"
+  if [[ $want =~ ^-?[0-9]+$ && $have =~ ^-?[0-9]+$ ]]; then
+    ((10#${want#-} * ${want%%[0-9]*}1 == 10#${have#-} * ${have%%[0-9]*}1))
+  elif [[ $have == [YN] ]]; then
+    case "$want" in 1 | y | Y) [[ $have == Y ]] ;; 0 | n | N) [[ $have == N ]] ;; *) return 1 ;; esac
+  else
+    [[ $want == "$have" ]]
+  fi
+}
+
 present=$loaded
 nics="["
 first=1
 declare -a args=()
 if nmtb_read_args "$state/load.args" args; then
   for ((i = 0; i < ${#args[@]}; i++)); do
+    if [[ ${args[i]} == --param ]] && ((loaded)); then
+      # netmap loaded with other values (e.g. at boot, by a patched driver's modprobe before
+      # persist.sh wrote the options) is not what was deployed.
+      name="${args[i + 1]%%=*}"
+      if [[ $name =~ ^[A-Za-z0-9_]+$ ]] &&
+        ! param_is "${args[i + 1]#*=}" "$(cat "/sys/module/netmap/parameters/$name" 2>/dev/null || true)"; then
+        present=0
+      fi
+      continue
+    fi
     [[ ${args[i]} == --nic ]] || continue
     spec="${args[i + 1]}"
     ifname="${spec%%:*}"

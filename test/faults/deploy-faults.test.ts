@@ -9,7 +9,7 @@
  * has started. The netmap here is the stand-in tree (test/fixtures/fake-netmap), as in
  * engine-lifecycle; its build takes about 30 s under TCG, long enough to be interrupted.
  *
- * Not in CI: about 11 minutes under TCG, which CI (kept under 40) has no room for.
+ * Not in CI: about 11 minutes under TCG (15 with vm-start-faults), which CI, kept under 40, has no room for.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -23,6 +23,7 @@ import {
   guestHostSession,
   guestShell,
   guestState,
+  reconnectGuest,
   stageFakeNetmap,
   stageFakeValeCtl,
   type GuestState,
@@ -56,26 +57,8 @@ describe("faults during a deployment: each leaves the host as before or fully de
     return file;
   }
 
-  /** A fresh session: the old one may have died with sshd or the reboot. */
   async function reconnect(boundMs: number): Promise<void> {
-    await session.close().catch(() => undefined);
-    const deadline = Date.now() + boundMs;
-    for (;;) {
-      session = guestHostSession(host);
-      try {
-        await session.runChecked("alive", ["true"], { timeoutMs: 30_000 });
-        return;
-      } catch (error) {
-        await session.close().catch(() => undefined);
-        if (Date.now() > deadline) {
-          throw new Error(
-            `guest ${host.name} did not answer SSH within ${boundMs / 1000} s: ${String(error)}\n` +
-              `--- console tail ---\n${host.consoleTail(40)}`,
-          );
-        }
-        await new Promise((resolve) => setTimeout(resolve, 2000));
-      }
-    }
+    session = await reconnectGuest(host, session, boundMs);
   }
 
   /** Runs a command on the guest outside any SSH session, so that it outlives sshd (or the session). */

@@ -173,6 +173,14 @@ describe("the real Pulumi engine deploys, repairs, changes and destroys a testbe
       expect(changes(repaired).delete ?? 0).toBe(0);
       expect((await sh("cat /sys/module/netmap/parameters/buf_num")).trim()).toBe("4096");
       expectPorts(await sh("vale-ctl; true"));
+
+      // netmap back with other parameters, as a patched driver's modprobe loads it at boot
+      // before persist wrote the options: drift too, and up puts the deployed values back.
+      await sh("rmmod dummy && rmmod netmap && modprobe netmap buf_num=2048 && modprobe dummy");
+      const otherParams = await engine.refresh();
+      expect(changes(otherParams)).toEqual({ update: 1 });
+      await engine.up();
+      expect((await sh("cat /sys/module/netmap/parameters/buf_num")).trim()).toBe("4096");
       const clean = await engine.refresh();
       expect(changes(clean)).toEqual({});
     },

@@ -14,9 +14,6 @@
  * a real guest is checked by `npm run test:real` (docs/local-lab.md), not in CI.
  */
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -34,30 +31,21 @@ import {
   stageFakeValeCtl,
   type GuestState,
 } from "../support/fake-netmap-hosts";
+import {
+  startFakeQemuStandIns,
+  vmStatus as vmStatusOn,
+  type FakeQemuStandIns,
+  type VmStatus,
+} from "../support/fake-qemu-hosts";
 
 const STACK = `nmtb-engine-vms-${process.pid}`;
-/** A stand-in guest disk: any raw file works as the overlays' backing file, nothing boots it. */
-const IMAGE = Buffer.alloc(1 << 20);
-const IMAGE_SHA256 = createHash("sha256").update(IMAGE).digest("hex");
-/** The controller as QEMU's user-mode network shows it to the guest. */
-const CONTROLLER_FROM_GUEST = "10.0.2.2";
-
-interface VmStatus {
-  present?: boolean;
-  running?: boolean;
-  pid?: number | null;
-  argv?: string[] | null;
-}
-
 describe("the real Pulumi engine deploys, repairs, changes and destroys VMs on a real guest", () => {
   let host: GuestHost;
   let session: HostSession;
   let before: GuestState;
   let engine: EngineStack;
   let topologyDir: string;
-  let qemuSourceDir: string;
-  let imageServer: Server | undefined;
-  let imagePort = 0;
+  let standIns: FakeQemuStandIns | undefined;
 
   const sh = (command: string): Promise<string> => guestShell(session, command);
 
@@ -66,17 +54,7 @@ describe("the real Pulumi engine deploys, repairs, changes and destroys VMs on a
       "params: { buf_num: 4096 }",
       `params: { buf_num: ${options.bufNum} }`,
     );
-    // The stand-in QEMU needs only make and cc: its build skips apt-getting QEMU's real build
-    // dependencies (minutes under TCG), as a host with managed packages would. Its source is a
-    // directory on this machine: packed, uploaded over SFTP and checked into the host's cache.
-    return `${base}qemu:
-  source: { path: ${qemuSourceDir} }
-  installBuildDeps: false
-images:
-  tiny:
-    url: http://${CONTROLLER_FROM_GUEST}:${imagePort}/tiny.raw
-    sha256: "${IMAGE_SHA256}"
-switches:
+    return `${base}${standIns?.topology ?? ""}switches:
   vale0:
     host: g1
     ports:
@@ -107,13 +85,7 @@ vms:
     return file;
   }
 
-  /** vm.sh's own status of a VM, as refresh reads it. */
-  async function vmStatus(vm: string): Promise<VmStatus> {
-    const out = await sh(
-      `/opt/netmap-testbed/scripts/current/kernel-builds/vm/vm.sh status --name ${vm} --state-dir /var/lib/netmap-testbed/vms/${vm}`,
-    );
-    return JSON.parse(out.trim().split("\n").pop() ?? "{}") as VmStatus;
-  }
+  const vmStatus = (vm: string): Promise<VmStatus> => vmStatusOn(session, vm);
 
   async function expectRunning(vm: string, memory: string): Promise<number> {
     const status = await vmStatus(vm);
@@ -134,22 +106,7 @@ vms:
     session = guestHostSession(host);
     await stageFakeNetmap(session);
     await stageFakeValeCtl(session);
-    qemuSourceDir = path.join(topologyDir, "qemu-src");
-    fs.cpSync(path.join(PROJECT_ROOT, "test/fixtures/fake-qemu"), qemuSourceDir, { recursive: true });
-    fs.cpSync(
-      path.join(PROJECT_ROOT, "test/fixtures/fake-qemu-vm"),
-      path.join(qemuSourceDir, "fake-qemu-vm"),
-      {
-        recursive: true,
-      },
-    );
-    // The image's download server: the controller, as a lab's web server would be.
-    imageServer = createServer((request, response) => {
-      if (request.url !== "/tiny.raw") response.writeHead(404).end();
-      else response.writeHead(200, { "content-length": IMAGE.length }).end(IMAGE);
-    });
-    await new Promise<void>((resolve) => imageServer?.listen(0, "127.0.0.1", resolve));
-    imagePort = (imageServer.address() as AddressInfo).port;
+    standIns = await startFakeQemuStandIns(topologyDir);
     before = await guestState(session);
     const guestKey = sshUtils.generateKeyPairSync("ed25519").public;
     engine = await engineStack({
@@ -170,7 +127,7 @@ vms:
     if (session) await session.close();
     if (host) await host.stop();
     if (topologyDir) fs.rmSync(topologyDir, { recursive: true, force: true });
-    imageServer?.close();
+    standIns?.close();
   }, 15 * 60_000);
 
   it(

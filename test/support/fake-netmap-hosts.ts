@@ -143,3 +143,32 @@ export async function guestState(session: HostSession): Promise<GuestState> {
     ),
   };
 }
+
+/**
+ * A new session to a guest once it answers again (after sshd died or it rebooted), polling every
+ * 2 s for at most `boundMs`; fails with the guest's console tail if it does not come back.
+ */
+export async function reconnectGuest(
+  host: GuestHost,
+  old: HostSession,
+  boundMs: number,
+): Promise<HostSession> {
+  await old.close().catch(() => undefined);
+  const deadline = Date.now() + boundMs;
+  for (;;) {
+    const session = guestHostSession(host);
+    try {
+      await session.runChecked("alive", ["true"], { timeoutMs: 30_000 });
+      return session;
+    } catch (error) {
+      await session.close().catch(() => undefined);
+      if (Date.now() > deadline) {
+        throw new Error(
+          `guest ${host.name} did not answer SSH within ${boundMs / 1000} s: ${String(error)}\n` +
+            `--- console tail ---\n${host.consoleTail(40)}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+  }
+}
