@@ -16,23 +16,19 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { HostSession } from "../../components/host";
 import { assertRunnerBuilt } from "../../components/pulumi";
-import { startGuestHosts, type GuestHost } from "../fixtures/guest-host";
+import type { GuestHost } from "../fixtures/guest-host";
+import { disposeFaultStack, REBOOT_BOUND_MS, startFaultGuest } from "../support/fault-guest";
 import { changes, engineStack, type EngineStack, type FaultedRun } from "../support/engine";
 import {
   fakeNetmapTopology,
-  guestHostSession,
   guestShell,
   guestState,
   reconnectGuest,
-  stageFakeNetmap,
-  stageFakeValeCtl,
   type GuestState,
 } from "../support/fake-netmap-hosts";
 
 const STACK = `nmtb-faults-${process.pid}`;
 const BUILD_ROOT = "/var/cache/netmap-testbed/build";
-/** What the guest gets to come back after a reboot (its boot measured ~25 s under TCG; a busy machine triples it). */
-const REBOOT_BOUND_MS = 300_000;
 
 describe("faults during a deployment: each leaves the host as before or fully deployed, and a rerun converges", () => {
   let host: GuestHost;
@@ -95,12 +91,7 @@ describe("faults during a deployment: each leaves the host as before or fully de
   beforeAll(async () => {
     assertRunnerBuilt();
     topologyDir = fs.mkdtempSync(path.join(os.tmpdir(), "nmtb-faults-topo-"));
-    [host] = await startGuestHosts({ names: ["nmtb-faults"] });
-    session = guestHostSession(host);
-    await stageFakeNetmap(session);
-    await stageFakeValeCtl(session);
-    // The test NIC is there at every boot, as a real host's NIC would be.
-    await sh("echo dummy > /etc/modules-load.d/zz-nmtb-test-dummy.conf");
+    ({ host, session } = await startFaultGuest("nmtb-faults"));
     before = await guestState(session);
     engine = await engineStack({
       name: STACK,
@@ -109,12 +100,7 @@ describe("faults during a deployment: each leaves the host as before or fully de
   }, 30 * 60_000);
 
   afterAll(async () => {
-    if (engine) {
-      // A failed test may have left a killed run's lock.
-      await engine.cli(["cancel", "--yes"]).catch(() => undefined);
-      await engine.destroy().catch(() => undefined);
-      await engine.dispose();
-    }
+    if (engine) await disposeFaultStack(engine);
     if (session) {
       await sh(`mountpoint -q ${BUILD_ROOT} && umount ${BUILD_ROOT}; true`).catch(() => undefined);
       await session.close();

@@ -10,23 +10,19 @@ import * as path from "node:path";
 import { utils as sshUtils } from "ssh2";
 import type { HostSession } from "../../components/host";
 import { assertRunnerBuilt } from "../../components/pulumi";
-import { startGuestHosts, type GuestHost } from "../fixtures/guest-host";
+import type { GuestHost } from "../fixtures/guest-host";
+import { disposeFaultStack, REBOOT_BOUND_MS, startFaultGuest } from "../support/fault-guest";
 import { changes, engineStack, type EngineStack } from "../support/engine";
 import {
   fakeNetmapTopology,
-  guestHostSession,
   guestShell,
   guestState,
   reconnectGuest,
-  stageFakeNetmap,
-  stageFakeValeCtl,
   type GuestState,
 } from "../support/fake-netmap-hosts";
 import { startFakeQemuStandIns, vmStatus, type FakeQemuStandIns } from "../support/fake-qemu-hosts";
 
 const STACK = `nmtb-vm-faults-${process.pid}`;
-/** What the guest gets to come back after a reboot (its boot measured ~25 s under TCG; a busy machine triples it). */
-const REBOOT_BOUND_MS = 300_000;
 
 describe("a host that reboots while a VM starts: the run names host and step; refresh and up start the VM", () => {
   let host: GuestHost;
@@ -45,12 +41,7 @@ describe("a host that reboots while a VM starts: the run names host and step; re
   beforeAll(async () => {
     assertRunnerBuilt();
     topologyDir = fs.mkdtempSync(path.join(os.tmpdir(), "nmtb-vm-faults-"));
-    [host] = await startGuestHosts({ names: ["nmtb-vm-faults"] });
-    session = guestHostSession(host);
-    await stageFakeNetmap(session);
-    await stageFakeValeCtl(session);
-    // The test NIC is there at every boot, as a real host's NIC would be.
-    await sh("echo dummy > /etc/modules-load.d/zz-nmtb-test-dummy.conf");
+    ({ host, session } = await startFaultGuest("nmtb-vm-faults"));
     standIns = await startFakeQemuStandIns(topologyDir);
     const topology = path.join(topologyDir, "topology.yaml");
     fs.writeFileSync(
@@ -82,11 +73,7 @@ vms:
   }, 30 * 60_000);
 
   afterAll(async () => {
-    if (engine) {
-      await engine.cli(["cancel", "--yes"]).catch(() => undefined);
-      await engine.destroy().catch(() => undefined);
-      await engine.dispose();
-    }
+    if (engine) await disposeFaultStack(engine);
     if (session) await session.close();
     if (host) await host.stop();
     standIns?.close();

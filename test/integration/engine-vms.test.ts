@@ -39,6 +39,7 @@ import {
 } from "../support/fake-qemu-hosts";
 
 const STACK = `nmtb-engine-vms-${process.pid}`;
+
 describe("the real Pulumi engine deploys, repairs, changes and destroys VMs on a real guest", () => {
   let host: GuestHost;
   let session: HostSession;
