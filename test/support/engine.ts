@@ -40,7 +40,12 @@ export function changes(run: EngineRun): Record<string, number> {
 
 /** The steps an operation ran on hosts, without their host prefix ("g1/netmap-load" -> "netmap-load"). */
 export function stepsRun(run: EngineRun): string[] {
-  return run.steps.map((step) => step.replace(/^[^/]+\//, ""));
+  return run.steps.map(withoutHost);
+}
+
+/** A step as the audit log names it, without its host prefix ("g1/netmap-load" -> "netmap-load"). */
+function withoutHost(step: string): string {
+  return step.replace(/^[^/]+\//, "");
 }
 
 /** A `pulumi` run a fault was injected into (EngineStack.faultDuring). */
@@ -200,9 +205,7 @@ export async function engineStack(options: {
     return new Promise<FaultedRun>((resolve, reject) => {
       const deadline = Date.now() + 10 * 60_000;
       const poll = setInterval(() => {
-        const faultAfter = countSsh(auditLog, false).steps.find((step) =>
-          at.test(step.replace(/^[^/]+\//, "")),
-        );
+        const faultAfter = countSsh(auditLog, false).steps.find((step) => at.test(withoutHost(step)));
         if (faultAfter) {
           clearInterval(poll);
           process.stdout.write(`\n===== fault after ${faultAfter} started =====\n`);
