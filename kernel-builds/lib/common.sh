@@ -180,8 +180,13 @@ nmtb_module_holds() {
   [[ -e "/sys/module/$(nmtb_module_sysname "$1")/holders/$(nmtb_module_sysname "$2")" ]]
 }
 
+# The loaded modules, from sysfs as every other module check here (built-in ones have no
+# initstate): a kernel built without module support has no /proc/modules at all.
 nmtb_loaded_modules() {
-  cut -d' ' -f1 /proc/modules | sort
+  local f
+  for f in /sys/module/*/initstate; do
+    if [[ -e $f ]]; then basename "$(dirname "$f")"; fi
+  done | sort
 }
 
 # The kernel module driving an interface, or nothing. Physical NICs: the driver's module link

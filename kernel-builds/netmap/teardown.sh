@@ -156,7 +156,14 @@ clean=1
 ((${#differences[@]} == 0)) || clean=0
 if ((clean)); then
   rm -f "$state/touched.modules" "$state/load.args" "$state/load.management" "$state/build.args" "$state"/build-dir.*
-  ((keep_baseline)) || rm -f "$state"/baseline.*
+  if ((!keep_baseline)); then
+    # The host is forgotten: its records go, then the directories the other steps' removals left
+    # empty (what is kept, a QEMU build, keeps its own), and the lock last (held, so unlinking is safe).
+    rm -f "$state"/baseline.* "$state/source.json" "$state/.lock"
+    for dir in "$NMTB_STATE_DIR/vale/ports" "$NMTB_STATE_DIR/vale" "$NMTB_STATE_DIR/vms" "$state" "$NMTB_STATE_DIR"; do
+      rmdir "$dir" 2>/dev/null || true
+    done
+  fi
   nmtb_log "host is back to its baseline"
 else
   nmtb_log "host differs from its baseline (baseline kept in $state):"

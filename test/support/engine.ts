@@ -90,11 +90,12 @@ export interface EngineStack {
   cli(args: readonly string[], options?: { timeoutMs?: number }): Promise<string>;
   /** The state as the backend stores it (secrets encrypted), the file `pulumi` reads. */
   exportState(): Promise<string>;
-  /** Removes the stack's config file from the checkout and the state dir. */
+  /** Removes the stack, its config file in the checkout and the state dir this call made. */
   dispose(): Promise<void>;
 }
 
-function countSsh(auditLog: string, consume = true): { ssh: EngineRun["ssh"]; steps: string[] } {
+/** The SSH connections and commands an audit log (NMTB_SSH_AUDIT_LOG) records; `consume` empties it. */
+export function countSsh(auditLog: string, consume = true): { ssh: EngineRun["ssh"]; steps: string[] } {
   const ssh: Record<string, { connections: number; commands: number }> = {};
   const steps: string[] = [];
   const text = fs.existsSync(auditLog) ? fs.readFileSync(auditLog, "utf8") : "";
@@ -126,6 +127,7 @@ export async function engineStack(options: {
   env?: Record<string, string>;
 }): Promise<EngineStack> {
   const workDir = options.workDir ?? PROJECT_ROOT;
+  const ownsStateDir = options.stateDir === undefined;
   const stateDir = options.stateDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "nmtb-engine-"));
   fs.chmodSync(stateDir, 0o700);
   const passphraseFile = path.join(stateDir, "passphrase");
@@ -295,6 +297,7 @@ export async function engineStack(options: {
     dispose: async () => {
       await stack.workspace.removeStack(options.name, { force: true }).catch(() => undefined);
       fs.rmSync(path.join(workDir, "stacks", `Pulumi.${options.name}.yaml`), { force: true });
+      if (ownsStateDir) fs.rmSync(stateDir, { recursive: true, force: true });
     },
   };
 }

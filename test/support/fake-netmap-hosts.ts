@@ -79,29 +79,17 @@ export async function stageFakeNetmap(session: HostSession): Promise<void> {
 export const FAKE_VALE_STATE = "/run/nmtb-fake-vale";
 
 /**
- * Installs the stateful vale-ctl stand-in as `vale-ctl` on the guest's PATH. The stand-in netmap's
- * own vale-ctl is a stub; this one keeps ports and answers like the real one, and says there is
- * no /dev/netmap whenever the netmap module is not loaded, as the real one does.
+ * Installs the stateful vale-ctl stand-in as `vale-ctl` on the guest's PATH
+ * (test/fixtures/fake-vale-ctl/install.sh). The stand-in netmap's own vale-ctl is a stub; this one
+ * keeps ports and answers like the real one, and says there is no /dev/netmap whenever the netmap
+ * module is not loaded, as the real one does.
  */
 export async function stageFakeValeCtl(session: HostSession): Promise<void> {
-  const fake = execFileSync("base64", ["-w0", path.join(FIXTURES, "fake-vale-ctl", "vale-ctl")]).toString();
+  const fixture = execFileSync("tar", ["-C", FIXTURES, "-czf", "-", "fake-vale-ctl"]);
   await guestShell(
     session,
-    `set -e
-mkdir -p /usr/local/lib/nmtb-test
-base64 -d > /usr/local/lib/nmtb-test/vale-ctl
-chmod 0755 /usr/local/lib/nmtb-test/vale-ctl
-cat > /usr/local/bin/vale-ctl <<'WRAPPER'
-#!/bin/bash
-if [[ ! -d /sys/module/netmap ]]; then echo "/dev/netmap: No such file or directory" >&2; exit 1; fi
-export FAKE_VALE_STATE=${FAKE_VALE_STATE} FAKE_VALE_SYSFS=${FAKE_VALE_STATE}/sys
-exec /usr/local/lib/nmtb-test/vale-ctl "$@"
-WRAPPER
-chmod 0755 /usr/local/bin/vale-ctl
-# vale-port.sh looks for persistent ports' netdevs where the stand-in makes them; sshd's PAM
-# session reads /etc/environment for every command the deployment runs.
-grep -q '^NMTB_SYS_CLASS_NET=' /etc/environment || echo 'NMTB_SYS_CLASS_NET=${FAKE_VALE_STATE}/sys' >> /etc/environment`,
-    fake,
+    'set -e; dir=$(mktemp -d); base64 -d | tar -xzf - -C "$dir"; "$dir/fake-vale-ctl/install.sh" /; rm -rf "$dir"',
+    fixture.toString("base64"),
   );
 }
 

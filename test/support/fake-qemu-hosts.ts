@@ -28,10 +28,11 @@ export interface FakeQemuStandIns {
 }
 
 /**
- * Copies the stand-in QEMU tree (with the VM stand-in inside) under `dir` and serves the image on
- * 127.0.0.1, which guests reach as 10.0.2.2, as a lab's web server would be.
+ * Copies the stand-in QEMU tree (with the VM stand-in inside) under `dir` and serves the image, as
+ * a lab's web server would: by default on 127.0.0.1, which guests reach as 10.0.2.2; hosts on a
+ * network of this machine's (netns hosts) are served on its address there (`serveOn`).
  */
-export async function startFakeQemuStandIns(dir: string): Promise<FakeQemuStandIns> {
+export async function startFakeQemuStandIns(dir: string, serveOn?: string): Promise<FakeQemuStandIns> {
   const qemuSourceDir = path.join(dir, "qemu-src");
   fs.cpSync(path.join(FIXTURES, "fake-qemu"), qemuSourceDir, { recursive: true });
   fs.cpSync(path.join(FIXTURES, "fake-qemu-vm"), path.join(qemuSourceDir, "fake-qemu-vm"), {
@@ -41,7 +42,7 @@ export async function startFakeQemuStandIns(dir: string): Promise<FakeQemuStandI
     if (request.url !== "/tiny.raw") response.writeHead(404).end();
     else response.writeHead(200, { "content-length": IMAGE.length }).end(IMAGE);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(0, serveOn ?? "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
   // The stand-in QEMU needs only make and cc: its build skips apt-getting QEMU's real build
   // dependencies (minutes under TCG), as a host with managed packages would. Its source is a
@@ -51,7 +52,7 @@ export async function startFakeQemuStandIns(dir: string): Promise<FakeQemuStandI
   installBuildDeps: false
 images:
   tiny:
-    url: http://${CONTROLLER_FROM_GUEST}:${port}/tiny.raw
+    url: http://${serveOn ?? CONTROLLER_FROM_GUEST}:${port}/tiny.raw
     sha256: "${IMAGE_SHA256}"
 `;
   return { topology, close: () => server.close() };

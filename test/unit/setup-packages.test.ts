@@ -28,6 +28,7 @@ const PACKAGE_OF: Readonly<Record<string, string>> = {
   bash: "bash",
   cat: "coreutils",
   chmod: "coreutils",
+  chroot: "coreutils",
   cmp: "diffutils",
   cp: "coreutils",
   cut: "coreutils",
