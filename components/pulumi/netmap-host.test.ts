@@ -32,11 +32,14 @@ describe("NetmapHost", () => {
     expect(connection).toMatchObject({ host: "h1", address: "192.0.2.11", port: 22, user: "root" });
     expect(connection.privateKey).toBe(PRIVATE_KEY);
 
-    const create = scripts.inputs.create as { argv: string[]; stdin: string };
+    // The bundle itself is packed by the runner: the state keeps its hash only.
+    const create = scripts.inputs.create as { argv: string[]; stdin?: string; scriptBundle?: string };
     const bundle = scriptBundle();
     expect(create.argv).toContain(bundle.hash);
     expect(create.argv).toContain(HOST_SCRIPTS_ROOT);
-    expect(Buffer.from(create.stdin, "base64").subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+    expect(create.scriptBundle).toBe(bundle.hash);
+    expect(create.stdin).toBeUndefined();
+    expect(Buffer.from(bundle.base64, "base64").subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
   });
 
   it("defaults port and user, and carries an agent socket instead of a key", async () => {

@@ -81,7 +81,7 @@ export class NetmapHost extends pulumi.ComponentResource {
         kind: "HostScripts",
         connection: this.connection,
         step: "install-scripts",
-        create: { argv: installBundleArgv(bundle.hash), stdin: bundle.base64 },
+        create: { argv: installBundleArgv(bundle.hash), scriptBundle: bundle.hash },
         delete: { argv: removeBundlesArgv() },
       },
       { parent: this, dependsOn: opts?.dependsOn },

@@ -3,6 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { RunOptions, RunResult } from "../host";
 import { buildShare } from "./netmap-kernel";
+import { scriptBundle } from "./script-bundle";
 import { createStep, setSessionFactoryForTests, sha256Of, type StepSession } from "./step-runner";
 import type { RemoteStepInputs, StepConnection, StepShare } from "./step-types";
 
@@ -277,5 +278,48 @@ describe("NetmapKernel's build share", () => {
     expect(share.import.argv[1]).toMatch(/netmap\/import\.sh$/);
     expect(share.cacheDir).toBe("/ctl/cache");
     expect(buildShare("k", args).cacheDir).toBeUndefined();
+  });
+});
+
+describe("a command that names the host-script bundle", () => {
+  function recordingHost(received: Array<string | Buffer | undefined>): void {
+    setSessionFactoryForTests(
+      (): StepSession => ({
+        run: async (_step, _argv, options) => {
+          received.push(options?.stdin);
+          return result(0, '{"hash":"h"}\n');
+        },
+        runChecked: async (_step, _argv, options) => {
+          received.push(options?.stdin);
+          return result(0, '{"hash":"h"}\n');
+        },
+        sftpPut: async () => undefined,
+        close: async () => undefined,
+      }),
+    );
+  }
+  const scriptsStep = (hash: string): RemoteStepInputs => ({
+    ...stepOn("h1"),
+    share: undefined,
+    step: "install-scripts",
+    create: { argv: ["install"], scriptBundle: hash },
+  });
+
+  it("gets the bundle packed by the runner on stdin: the state keeps its hash only", async () => {
+    const received: Array<string | Buffer | undefined> = [];
+    recordingHost(received);
+    const bundle = scriptBundle();
+    await createStep(scriptsStep(bundle.hash));
+    expect(received).toEqual([bundle.base64]);
+    expect(JSON.stringify(scriptsStep(bundle.hash)).length).toBeLessThan(1000);
+  });
+
+  it("is refused, naming both bundles, when the runner's package has other scripts", async () => {
+    const received: Array<string | Buffer | undefined> = [];
+    recordingHost(received);
+    await expect(createStep(scriptsStep("0123456789abcdef"))).rejects.toThrow(
+      new RegExp(`host h1: step "install-scripts": .*bundle ${scriptBundle().hash}.*bundle 0123456789abcdef`),
+    );
+    expect(received).toEqual([]);
   });
 });

@@ -9,6 +9,8 @@ import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { HostSession } from "../host";
 import { sha256File } from "./file-digest";
+import { packageRoot } from "./package-root";
+import { scriptBundle } from "./script-bundle";
 import { afterRead, type StepHandlers } from "./provider-runtime";
 import type {
   RemoteStepInputs,
@@ -105,10 +107,27 @@ export function lastJsonObject(stdout: string): Record<string, unknown> {
   return {};
 }
 
-function runOptions(connection: StepConnection, command: StepCommand, stdin?: Buffer) {
+/**
+ * What a command reads on standard input: its `stdin`, or the host-script bundle it names, packed
+ * from the package this runner was loaded from, which must be the one the program planned with.
+ */
+function commandStdin(connection: StepConnection, step: string, command: StepCommand): string | undefined {
+  if (command.scriptBundle === undefined) return command.stdin;
+  const bundle = scriptBundle();
+  if (bundle.hash !== command.scriptBundle) {
+    throw new Error(
+      `host ${connection.host}: step "${step}": the host scripts of the netmap-testbed package this ` +
+        `provider runs from (${packageRoot()}, bundle ${bundle.hash}) are not the ones the program ` +
+        `planned with (bundle ${command.scriptBundle}): run pulumi in the project whose package the program uses`,
+    );
+  }
+  return bundle.base64;
+}
+
+function runOptions(connection: StepConnection, step: string, command: StepCommand, stdin?: Buffer) {
   return {
     env: command.env ? { ...command.env } : undefined,
-    stdin: stdin ?? command.stdin,
+    stdin: stdin ?? commandStdin(connection, step, command),
     sudo: connection.user !== "root",
     timeoutMs: (command.timeoutSec ?? DEFAULT_TIMEOUT_SEC) * 1000,
   };
@@ -127,7 +146,7 @@ export async function runStepCommand(
   const result = await sessionFor(connection).runChecked(
     step,
     [...command.argv],
-    runOptions(connection, command),
+    runOptions(connection, step, command),
   );
   return lastJsonObject(result.stdout);
 }
@@ -285,7 +304,7 @@ async function checkPresent(
     const result = await sessionFor(inputs.connection).run(
       `${inputs.step} (check)`,
       [...share.check.argv],
-      runOptions(inputs.connection, share.check),
+      runOptions(inputs.connection, inputs.step, share.check),
     );
     if (result.code !== 0) return undefined;
     const json = lastJsonObject(result.stdout);
@@ -303,7 +322,7 @@ async function exportArchive(share: StepShare, source: ShareSource): Promise<Arc
   const result = await sessionFor(source.connection).run(
     `${source.step} (export)`,
     [...source.export.argv],
-    runOptions(source.connection, source.export),
+    runOptions(source.connection, source.step, source.export),
   );
   if (result.code !== 0 || result.truncated || result.stdoutBytes.length === 0) {
     const why = result.truncated
@@ -339,7 +358,7 @@ async function importArchive(
     const result = await sessionFor(inputs.connection).run(
       `${inputs.step} (import)`,
       [...command.argv],
-      runOptions(inputs.connection, command, archive.bytes),
+      runOptions(inputs.connection, inputs.step, command, archive.bytes),
     );
     if (result.code !== 0) {
       const tail = result.stderr.trim().split("\n").slice(-3).join(" | ");
@@ -475,7 +494,7 @@ async function uploadFile(inputs: RemoteStepInputs, upload: StepUpload): Promise
   const present = await session.run(
     `${inputs.step} (check)`,
     [...upload.skipIf.argv],
-    runOptions(inputs.connection, upload.skipIf),
+    runOptions(inputs.connection, inputs.step, upload.skipIf),
   );
   if (present.code === 0) return;
   let actual: string;

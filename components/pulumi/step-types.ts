@@ -28,6 +28,13 @@ export interface StepCommand {
   readonly env?: Readonly<Record<string, string>>;
   /** Sent on the command's standard input. */
   readonly stdin?: string;
+  /**
+   * The hash of this package's host-script bundle (script-bundle.ts), which the runner packs and
+   * sends (base64) on standard input instead of `stdin`. The stack's state then holds 16 hex
+   * digits per host rather than the bundle itself: the engine writes the whole state after every
+   * step, and 120 KB of scripts per host made that grow with the square of the testbed.
+   */
+  readonly scriptBundle?: string;
   /** Seconds before the command is abandoned; defaults to 3600. */
   readonly timeoutSec?: number;
 }
