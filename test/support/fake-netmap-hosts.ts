@@ -122,8 +122,10 @@ export async function guestState(session: HostSession): Promise<GuestState> {
       "ls -d /opt/netmap-testbed/scripts /etc/systemd/system/netmap-testbed* /etc/depmod.d/netmap-testbed* " +
         "/lib/modules/$(uname -r)/extra/netmap-testbed 2>/dev/null; true",
     ),
+    // As vale-ctl would list them: a VM's own port (its pid in a fifth field) went with its process.
     valePorts: await sh(
-      `cat ${FAKE_VALE_STATE}/attached 2>/dev/null; ls ${FAKE_VALE_STATE}/sys 2>/dev/null; true`,
+      `awk 'NF < 5 || system("test -e /proc/" $5) == 0' ${FAKE_VALE_STATE}/attached 2>/dev/null; ` +
+        `ls ${FAKE_VALE_STATE}/sys 2>/dev/null; true`,
     ),
     // "[n]" keeps pgrep from matching this very command line.
     vms: await sh(
